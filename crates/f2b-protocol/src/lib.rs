@@ -1,0 +1,8 @@
+//! fail2ban's client/server wire protocol: the only crate that knows pickle.
+#![deny(missing_docs)]
+
+mod pformat;
+mod printable;
+pub mod value;
+
+pub use value::Value;
