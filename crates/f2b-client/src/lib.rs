@@ -1,0 +1,2 @@
+//! fail2ban-client library (work in progress).
+#![deny(missing_docs)]

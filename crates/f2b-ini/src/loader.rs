@@ -1,0 +1,226 @@
+//! Reading a logical config name (`jail`, `filter.d/sshd`) the way fail2ban does:
+//! the file set `X.conf, X.d/*.conf, X.local, X.d/*.local` (spec 1.2), each file
+//! expanded with its `.local` sibling and `[INCLUDES] before/after` (1.3), parsed
+//! once per file and merged in order (1.4). Parsed files and include lists are cached
+//! for the lifetime of the loader, like upstream's `share_config`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::diag::{Diags, Level};
+use crate::error::{Error, ErrorKind};
+use crate::parse::{parse_str, IniFile};
+use crate::py;
+
+const LOGGER: &str = "fail2ban.configreader";
+const LOGGER_INC: &str = "fail2ban.configparserinc";
+
+/// Caching reader of config files.
+#[derive(Debug, Default)]
+pub struct Loader {
+    files: HashMap<String, Option<Arc<IniFile>>>,
+    inc_paths: HashMap<String, Vec<String>>,
+    /// Log records (errors about unreadable files and the like).
+    pub diags: Diags,
+}
+
+fn is_file(p: &str) -> bool {
+    Path::new(p).is_file()
+}
+
+/// Sorted `glob(dir/*.ext)`: non-hidden entries whose name ends with `.ext`.
+fn glob_ext(dir: &str, ext: &str) -> Vec<String> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = rd
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.') && n.ends_with(ext))
+        .collect();
+    names.sort();
+    names.into_iter().map(|n| format!("{dir}/{n}")).collect()
+}
+
+/// `_expandConfFilesWithLocal`: every file followed by its `.local` sibling if that
+/// exists and is not in the original list.
+fn expand_with_local(filenames: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(filenames.len() * 2);
+    for f in filenames {
+        out.push(f.clone());
+        let local = format!("{}.local", py::splitext_root(f));
+        if !filenames.contains(&local) && is_file(&local) {
+            out.push(local);
+        }
+    }
+    out
+}
+
+impl Loader {
+    /// A loader with empty caches.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One parsed file; `Ok(None)` when it cannot be opened (silently skipped
+    /// upstream). Parse and decode errors are not cached.
+    pub fn file(&mut self, path: &str) -> Result<Option<Arc<IniFile>>, Error> {
+        if let Some(f) = self.files.get(path) {
+            return Ok(f.clone());
+        }
+        let parsed = match std::fs::read(path) {
+            Err(_) => None,
+            Ok(bytes) => {
+                let name: Arc<str> = Arc::from(path);
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    Error::new(
+                        ErrorKind::Decode,
+                        format!("'utf-8' codec can't decode: {e}"),
+                    )
+                    .at(name.clone(), 0)
+                })?;
+                Some(Arc::new(parse_str(&text, &name)?))
+            }
+        };
+        self.files.insert(path.to_string(), parsed.clone());
+        Ok(parsed)
+    }
+
+    fn get_includes(
+        &mut self,
+        filenames: &[String],
+        seen: &[String],
+    ) -> Result<Vec<String>, Error> {
+        let filenames = expand_with_local(filenames);
+        let key = filenames.join("\x01");
+        if let Some(v) = self.inc_paths.get(&key) {
+            return Ok(v.clone());
+        }
+        let mut full = Vec::new();
+        for f in &filenames {
+            full.extend(self.includes_uncached(f, seen)?);
+        }
+        self.inc_paths.insert(key, full.clone());
+        Ok(full)
+    }
+
+    fn includes_uncached(&mut self, resource: &str, seen: &[String]) -> Result<Vec<String>, Error> {
+        let parsed = match self.file(resource) {
+            Ok(Some(p)) => p,
+            Ok(None) => return Ok(Vec::new()),
+            Err(e) if e.kind() == ErrorKind::Decode => {
+                self.diags.push(
+                    Level::Error,
+                    LOGGER_INC,
+                    format!("Error decoding config file '{resource}': {}", e.message()),
+                );
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(e),
+        };
+        let dir = py::dirname(resource).to_string();
+        let mut before = Vec::new();
+        let mut after = Vec::new();
+        if parsed.sections.contains_key("INCLUDES") {
+            let single = Config::from_file(&parsed);
+            for (opt, list) in [("before", &mut before), ("after", &mut after)] {
+                if !single.has_option("INCLUDES", opt) {
+                    continue;
+                }
+                let value = single.get("INCLUDES", opt, &[])?;
+                for r in value.split('\n') {
+                    let r = py::path_join(&dir, r);
+                    if seen.contains(&r) {
+                        continue;
+                    }
+                    let mut s = seen.to_vec();
+                    s.push(resource.to_string());
+                    list.extend(self.get_includes(&[r], &s)?);
+                }
+            }
+        }
+        before.push(resource.to_string());
+        before.extend(after);
+        Ok(before)
+    }
+
+    /// `SafeConfigParserWithIncludes.read(filenames)`: expands includes, merges the
+    /// files in order; returns the merged config and the list of files read.
+    pub fn read_files(&mut self, filenames: &[String]) -> Result<(Config, Vec<String>), Error> {
+        let full = self.get_includes(filenames, &[])?;
+        let mut cfg = Config::new();
+        let mut read = Vec::new();
+        for f in &full {
+            if let Some(p) = self.file(f)? {
+                read.push(f.clone());
+                cfg.merge_file(&p);
+            }
+        }
+        Ok((cfg, read))
+    }
+
+    /// `ConfigReaderUnshared.read(name)` under `basedir` (already stripped of a
+    /// trailing `/`): `Ok(None)` when no file could be read (logged like upstream).
+    pub fn read_named(&mut self, basedir: &str, name: &str) -> Result<Option<Config>, Error> {
+        if !Path::new(basedir).exists() {
+            return Err(Error::new(
+                ErrorKind::NoSection,
+                format!("Base configuration directory {basedir} does not exist "),
+            ));
+        }
+        let base = py::path_join(basedir, name);
+        let dir = format!("{base}.d");
+        let mut files = vec![format!("{base}.conf")];
+        files.extend(glob_ext(&dir, ".conf"));
+        files.push(format!("{base}.local"));
+        files.extend(glob_ext(&dir, ".local"));
+        files.retain(|f| Path::new(f).exists());
+        if files.is_empty() {
+            self.diags.push(
+                Level::Error,
+                LOGGER,
+                format!(
+                    "Found no accessible config files for {} under {basedir}",
+                    py_repr_str(name)
+                ),
+            );
+            return Ok(None);
+        }
+        let (cfg, read) = self.read_files(&files)?;
+        let missed: Vec<&str> = files
+            .iter()
+            .filter(|f| !read.contains(f))
+            .map(|s| s.as_str())
+            .collect();
+        if !missed.is_empty() {
+            self.diags.push(
+                Level::Error,
+                LOGGER,
+                format!("Could not read config files: {}", missed.join(", ")),
+            );
+        }
+        if read.is_empty() {
+            self.diags.push(
+                Level::Error,
+                LOGGER,
+                format!(
+                    "Found no accessible config files for {} under {basedir}",
+                    py_repr_str(name)
+                ),
+            );
+            return Ok(None);
+        }
+        Ok(Some(cfg))
+    }
+}
+
+/// Minimal Python `repr` of a string (for log messages only).
+pub fn py_repr_str(s: &str) -> String {
+    if s.contains('\'') && !s.contains('"') {
+        format!("\"{s}\"")
+    } else {
+        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+}

@@ -1,0 +1,97 @@
+//! Python string semantics the ini dialect depends on (`str.isspace`, `strip`,
+//! `\w`, `os.path` helpers).
+
+/// Python's `str.isspace` for one character (also what `re`'s `\s` matches).
+pub fn is_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+/// Python's `\w` for str patterns (alphanumeric or underscore).
+pub fn is_word(c: char) -> bool {
+    c == '_' || c.is_alphanumeric()
+}
+
+/// Python's `str.strip()`.
+pub fn strip(s: &str) -> &str {
+    s.trim_matches(is_space)
+}
+
+/// Python's `str.rstrip()`.
+pub fn rstrip(s: &str) -> &str {
+    s.trim_end_matches(is_space)
+}
+
+/// Python's `str.lower()` (ConfigParser's `optionxform`).
+pub fn lower(s: &str) -> String {
+    if s.bytes().all(|b| !b.is_ascii_uppercase() && b < 0x80) {
+        s.to_string()
+    } else {
+        s.to_lowercase()
+    }
+}
+
+/// `os.path.join(a, b)` for POSIX paths.
+pub fn path_join(a: &str, b: &str) -> String {
+    if b.starts_with('/') || a.is_empty() {
+        return b.to_string();
+    }
+    if a.ends_with('/') {
+        format!("{a}{b}")
+    } else {
+        format!("{a}/{b}")
+    }
+}
+
+/// `os.path.dirname(p)` for POSIX paths.
+pub fn dirname(p: &str) -> &str {
+    let i = p.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let head = &p[..i];
+    if !head.is_empty() && head.bytes().any(|b| b != b'/') {
+        head.trim_end_matches('/')
+    } else {
+        head
+    }
+}
+
+/// `os.path.splitext(p)[0]` for POSIX paths.
+pub fn splitext_root(p: &str) -> &str {
+    let base_start = p.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let base = &p[base_start..];
+    // leading dots of the base name never start an extension
+    let lead = base.len() - base.trim_start_matches('.').len();
+    match base[lead..].rfind('.') {
+        Some(i) => &p[..base_start + lead + i],
+        None => p,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_helpers_match_python() {
+        for (p, root) in [
+            ("a/b.conf", "a/b"),
+            ("a.b/c", "a.b/c"),
+            (".local", ".local"),
+            ("x/..conf", "x/..conf"),
+            ("a/b.c.d", "a/b.c"),
+        ] {
+            assert_eq!(splitext_root(p), root, "{p}");
+        }
+        for (p, d) in [
+            ("/a/b", "/a"),
+            ("b", ""),
+            ("/b", "/"),
+            ("a//b", "a"),
+            ("//b", "//"),
+        ] {
+            assert_eq!(dirname(p), d, "{p}");
+        }
+        assert_eq!(path_join("/etc", "x"), "/etc/x");
+        assert_eq!(path_join("/etc/", "/x"), "/x");
+        assert_eq!(path_join("", "x"), "x");
+        assert_eq!(strip("\x1c a \t"), "a");
+    }
+}
