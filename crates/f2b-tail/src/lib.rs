@@ -1,0 +1,1 @@
+//! Log file followers (work in progress).
