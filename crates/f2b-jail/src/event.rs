@@ -243,12 +243,12 @@ impl fmt::Display for Event {
                 let (dur, end) = if ban_time.as_f64() == -1.0 {
                     ("permanent".to_string(), "infinite".to_string())
                 } else {
-                    (
-                        seconds2str(*ban_time),
-                        time2str(start + ban_time.as_f64()),
-                    )
+                    (seconds2str(*ban_time), time2str(start + ban_time.as_f64()))
                 };
-                write!(f, "[{jail}] Increase Ban {id} ({ban_count} # {dur} -> {end})")
+                write!(
+                    f,
+                    "[{jail}] Increase Ban {id} ({ban_count} # {dur} -> {end})"
+                )
             }
         }
     }

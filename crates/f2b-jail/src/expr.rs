@@ -377,10 +377,7 @@ const FUNCS: [&str; 20] = [
 impl Expr {
     /// Compiles a Python expression (see module docs for the subset).
     pub fn parse(src: &str) -> Result<Expr, Error> {
-        let mut p = Parser {
-            t: lex(src)?,
-            p: 0,
-        };
+        let mut p = Parser { t: lex(src)?, p: 0 };
         let root = p.expr()?;
         if p.p != p.t.len() {
             return Err(err(format!("unexpected trailing input in {src:?}")));
@@ -518,7 +515,11 @@ fn bin(op: &str, a: V, b: V) -> Result<V, Error> {
                 }
                 let q = x.div_euclid(y);
                 // Python floors toward -inf (div_euclid differs for negative divisors)
-                let q = if y < 0 && x.rem_euclid(y) != 0 { q + 1 } else { q };
+                let q = if y < 0 && x.rem_euclid(y) != 0 {
+                    q + 1
+                } else {
+                    q
+                };
                 if op == "//" {
                     V::I(q)
                 } else {
@@ -540,7 +541,11 @@ fn bin(op: &str, a: V, b: V) -> Result<V, Error> {
                 if x == 0 {
                     V::I(0)
                 } else {
-                    let r = if y >= 63 { None } else { x.checked_mul(1i64 << y) };
+                    let r = if y >= 63 {
+                        None
+                    } else {
+                        x.checked_mul(1i64 << y)
+                    };
                     V::I(r.ok_or_else(ovf)?)
                 }
             }
@@ -625,7 +630,9 @@ fn call(name: &str, a: &[V]) -> Result<V, Error> {
             [V::F(f)] => to_int(py_round(*f) as f64),
             [v] => Ok(V::I(v.int().unwrap_or(0))),
             [x, n] => {
-                let d = n.int().ok_or_else(|| err("round() digits must be int".into()))?;
+                let d = n
+                    .int()
+                    .ok_or_else(|| err("round() digits must be int".into()))?;
                 let p = 10f64.powi(d as i32);
                 match x {
                     V::F(f) => Ok(V::F(py_round(f * p) as f64 / p)),

@@ -162,7 +162,8 @@ impl IgnoreList {
             .filter(|s| !s.is_empty())
             .map(IpAddr::parse)
             .collect();
-        self.list.retain(|e| !matches!(e, Entry::File { path: p, .. } if p == path));
+        self.list
+            .retain(|e| !matches!(e, Entry::File { path: p, .. } if p == path));
         self.list.push(Entry::File {
             path: path.to_string(),
             ips,
@@ -178,7 +179,8 @@ impl IgnoreList {
             return;
         };
         if let Some(path) = entry.strip_prefix("file:") {
-            self.list.retain(|e| !matches!(e, Entry::File { path: p, .. } if p == path));
+            self.list
+                .retain(|e| !matches!(e, Entry::File { path: p, .. } if p == path));
             return;
         }
         let ip = IpAddr::parse(entry);

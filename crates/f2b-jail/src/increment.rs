@@ -146,7 +146,12 @@ impl BanTimeExtra {
 
     /// Upstream `evformula(BanTimeIncr(time, count))`: multipliers or
     /// `max(ban.Time, formula)`, then `min(.., maxtime)`, then `+ rnd()*rndtime`.
-    pub fn calc(&self, time: PyNum, count: i64, rnd: &mut dyn FnMut() -> f64) -> Result<PyNum, Error> {
+    pub fn calc(
+        &self,
+        time: PyNum,
+        count: i64,
+        rnd: &mut dyn FnMut() -> f64,
+    ) -> Result<PyNum, Error> {
         let mut r = if !self.multipliers.is_empty() {
             let n = self.multipliers.len();
             let idx = if count < n as i64 { count } else { -1 };

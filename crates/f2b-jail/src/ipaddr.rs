@@ -99,7 +99,10 @@ impl IpAddr {
 
     /// A single address (not a network, not raw) - upstream `isSingle`.
     pub fn is_single(&self) -> bool {
-        matches!(self, IpAddr::V4 { plen: 32, .. } | IpAddr::V6 { plen: 128, .. })
+        matches!(
+            self,
+            IpAddr::V4 { plen: 32, .. } | IpAddr::V6 { plen: 128, .. }
+        )
     }
 
     /// `inet4`, `inet6` or `None` for raw ids (the `<family>` action tag).
@@ -253,10 +256,7 @@ mod tests {
         assert!(IpAddr::parse("1.2.3.4").is_in_net(&IpAddr::parse("0.0.0.0/0")));
         assert!(IpAddr::parse("2001:db8::5").is_in_net(&IpAddr::parse("2001:db8::/32")));
         assert_eq!(IpAddr::parse("1.2.3.4").ptr(Some("")), "4.3.2.1.");
-        assert_eq!(
-            IpAddr::parse("1.2.3.4").ptr(None),
-            "4.3.2.1.in-addr.arpa."
-        );
+        assert_eq!(IpAddr::parse("1.2.3.4").ptr(None), "4.3.2.1.in-addr.arpa.");
         let p6 = IpAddr::parse("2001:db8::1").ptr(None);
         assert!(p6.starts_with("1.0.0.0.") && p6.ends_with(".8.b.d.0.1.0.0.2.ip6.arpa."));
     }
