@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 mod pformat;
+pub mod pickle;
 mod printable;
 pub mod value;
 

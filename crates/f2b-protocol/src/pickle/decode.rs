@@ -1,0 +1,948 @@
+//! A bounded pickle decoder (protocols 0-5) that builds plain [`Value`]s and never
+//! imports or calls anything.
+//!
+//! Objects are first built in an arena (so memo references and later `APPENDS` /
+//! `SETITEMS` on a memoized container behave as in Python), then copied out into a
+//! `Value` tree under a depth and size budget (so shared references cannot blow up).
+
+use super::op;
+use crate::value::Value;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+/// What kind of peer produced the pickle, i.e. how much of pickle is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeMode {
+    /// A client's request (server side): plain data only; every opcode that names a
+    /// global, calls or builds an object is refused.
+    Request,
+    /// A server's reply (client side): additionally accepts `builtins.str(x)` and
+    /// `module.Class(*args)` (an exception instance) built with GLOBAL/STACK_GLOBAL +
+    /// REDUCE (+ BUILD), exactly the shapes fail2ban's server produces. Nothing is
+    /// ever called: the class is recorded as [`Value::Exception`]. Never enable this
+    /// on the server side.
+    Reply,
+}
+
+/// Resource bounds applied while decoding.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Maximum nesting depth of the resulting value.
+    pub max_depth: usize,
+    /// Maximum number of memo entries.
+    pub max_memo: usize,
+    /// Maximum number of values in the result (shared references count each time).
+    pub max_values: usize,
+    /// Maximum total bytes of strings/bytes in the result (shared ones count each time).
+    pub max_bytes: usize,
+    /// Maximum byte length of an arbitrary-precision integer (LONG1/LONG4/text forms).
+    pub max_long_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_depth: 200,
+            max_memo: 1 << 20,
+            max_values: 4 << 20,
+            max_bytes: 64 << 20,
+            max_long_bytes: 4096,
+        }
+    }
+}
+
+/// Why a pickle could not be decoded. `Display` gives the text Python's unpickler
+/// would give where one exists (e.g. `Ran out of input`, `pickle data was truncated`,
+/// `invalid load key, '\xff'.`), which fail2ban's server echoes as `ERROR: <text>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    kind: DecodeErrorKind,
+    message: String,
+}
+
+/// The class of a [`DecodeError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeErrorKind {
+    /// No data at all, or the data ended at an opcode boundary before STOP.
+    Eof,
+    /// The data ended inside an opcode's argument.
+    Truncated,
+    /// An unknown opcode byte or an unsupported protocol number.
+    InvalidOpcode,
+    /// An opcode that would import or call code (or out-of-band buffers).
+    Forbidden,
+    /// Structurally invalid (stack underflow, missing mark, bad memo index, type errors).
+    Malformed,
+    /// A resource limit was exceeded.
+    Limit,
+}
+
+impl DecodeError {
+    fn new(kind: DecodeErrorKind, message: impl Into<String>) -> DecodeError {
+        DecodeError {
+            kind,
+            message: message.into(),
+        }
+    }
+    /// The class of error.
+    pub fn kind(&self) -> DecodeErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+fn malformed(m: impl Into<String>) -> DecodeError {
+    DecodeError::new(DecodeErrorKind::Malformed, m)
+}
+fn truncated() -> DecodeError {
+    DecodeError::new(DecodeErrorKind::Truncated, "pickle data was truncated")
+}
+fn limit(m: &str) -> DecodeError {
+    DecodeError::new(DecodeErrorKind::Limit, m)
+}
+
+/// Decodes one pickle from `data` with default [`Limits`]. Bytes after STOP are
+/// ignored, as Python's `pickle.loads` does.
+pub fn decode(data: &[u8], mode: DecodeMode) -> Result<Value, DecodeError> {
+    decode_with_limits(data, mode, &Limits::default())
+}
+
+/// Decodes one pickle from `data` with explicit limits.
+pub fn decode_with_limits(
+    data: &[u8],
+    mode: DecodeMode,
+    limits: &Limits,
+) -> Result<Value, DecodeError> {
+    let mut m = Machine {
+        data,
+        pos: 0,
+        mode,
+        limits,
+        nodes: Vec::new(),
+        stack: Vec::new(),
+        marks: Vec::new(),
+        memo: HashMap::new(),
+    };
+    let root = m.run()?;
+    let mut budget = Budget {
+        values: limits.max_values,
+        bytes: limits.max_bytes,
+    };
+    m.materialize(root, 0, &mut budget)
+}
+
+/// An object under construction; children are arena indices.
+enum Node {
+    Leaf(Value),
+    List(Vec<usize>),
+    Tuple(Vec<usize>),
+    Dict(Vec<(usize, usize)>, HashMap<Vec<u8>, usize>),
+    Set(Vec<usize>, HashSet<Vec<u8>>),
+    FrozenSet(Vec<usize>),
+    Global(String, String),
+    Exception(String, String, usize),
+}
+
+impl Node {
+    fn type_name(&self) -> &str {
+        match self {
+            Node::Leaf(v) => v.type_name(),
+            Node::List(_) => "list",
+            Node::Tuple(_) => "tuple",
+            Node::Dict(..) => "dict",
+            Node::Set(..) => "set",
+            Node::FrozenSet(_) => "frozenset",
+            Node::Global(..) => "type",
+            Node::Exception(_, c, _) => c,
+        }
+    }
+}
+
+struct Budget {
+    values: usize,
+    bytes: usize,
+}
+
+struct Machine<'a> {
+    data: &'a [u8],
+    pos: usize,
+    mode: DecodeMode,
+    limits: &'a Limits,
+    nodes: Vec<Node>,
+    stack: Vec<usize>,
+    marks: Vec<usize>,
+    memo: HashMap<u64, usize>,
+}
+
+impl<'a> Machine<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self.pos.checked_add(n).ok_or_else(truncated)?;
+        let s = self.data.get(self.pos..end).ok_or_else(truncated)?;
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn uint(&mut self, n: usize) -> Result<u64, DecodeError> {
+        let b = self.take(n)?;
+        Ok(b.iter().rev().fold(0u64, |acc, &x| acc << 8 | x as u64))
+    }
+
+    fn len_arg(&mut self, n: usize) -> Result<usize, DecodeError> {
+        let len = self.uint(n)?;
+        // Anything longer than the remaining input is truncated by definition.
+        if len > (self.data.len() - self.pos) as u64 {
+            return Err(truncated());
+        }
+        Ok(len as usize)
+    }
+
+    fn line(&mut self) -> Result<&'a [u8], DecodeError> {
+        let rest = &self.data[self.pos..];
+        let n = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .ok_or_else(truncated)?;
+        self.pos += n + 1;
+        Ok(&rest[..n])
+    }
+
+    fn push_node(&mut self, n: Node) {
+        self.nodes.push(n);
+        self.stack.push(self.nodes.len() - 1);
+    }
+
+    fn push(&mut self, v: Value) {
+        self.push_node(Node::Leaf(v));
+    }
+
+    fn fence(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    fn underflow(&self) -> DecodeError {
+        if self.marks.is_empty() {
+            malformed("unpickling stack underflow")
+        } else {
+            malformed("unexpected MARK found")
+        }
+    }
+
+    fn pop(&mut self) -> Result<usize, DecodeError> {
+        if self.stack.len() <= self.fence() {
+            return Err(self.underflow());
+        }
+        Ok(self.stack.pop().unwrap_or_default())
+    }
+
+    fn top(&self) -> Result<usize, DecodeError> {
+        if self.stack.len() <= self.fence() {
+            return Err(self.underflow());
+        }
+        Ok(*self.stack.last().unwrap_or(&0))
+    }
+
+    /// Pops everything above the last MARK.
+    fn pop_mark(&mut self) -> Result<Vec<usize>, DecodeError> {
+        let m = self
+            .marks
+            .pop()
+            .ok_or_else(|| malformed("could not find MARK"))?;
+        Ok(self.stack.split_off(m.min(self.stack.len())))
+    }
+
+    fn memo_put(&mut self, key: u64) -> Result<(), DecodeError> {
+        let top = self.top()?;
+        if self.memo.len() >= self.limits.max_memo && !self.memo.contains_key(&key) {
+            return Err(limit("memo size limit exceeded"));
+        }
+        self.memo.insert(key, top);
+        Ok(())
+    }
+
+    fn memo_get(&mut self, key: u64) -> Result<(), DecodeError> {
+        let n = *self
+            .memo
+            .get(&key)
+            .ok_or_else(|| malformed(format!("Memo value not found at index {key}")))?;
+        self.stack.push(n);
+        Ok(())
+    }
+
+    fn forbid(&self, what: &str) -> DecodeError {
+        DecodeError::new(
+            DecodeErrorKind::Forbidden,
+            format!("forbidden pickle opcode {what}"),
+        )
+    }
+
+    fn run(&mut self) -> Result<usize, DecodeError> {
+        if self.data.is_empty() {
+            return Err(DecodeError::new(DecodeErrorKind::Eof, "Ran out of input"));
+        }
+        loop {
+            let Some(&code) = self.data.get(self.pos) else {
+                return Err(DecodeError::new(DecodeErrorKind::Eof, "Ran out of input"));
+            };
+            self.pos += 1;
+            match code {
+                op::PROTO => {
+                    let p = self.uint(1)?;
+                    if p > 5 {
+                        return Err(DecodeError::new(
+                            DecodeErrorKind::InvalidOpcode,
+                            format!("unsupported pickle protocol: {p}"),
+                        ));
+                    }
+                }
+                op::FRAME => {
+                    self.len_arg(8)?;
+                }
+                op::STOP => return self.pop(),
+                op::MARK => self.marks.push(self.stack.len()),
+                op::POP => {
+                    if self.stack.len() > self.fence() {
+                        self.stack.pop();
+                    } else if self.marks.pop().is_none() {
+                        return Err(malformed("unpickling stack underflow"));
+                    }
+                }
+                op::POP_MARK => {
+                    self.pop_mark()?;
+                }
+                op::DUP => {
+                    let t = self.top()?;
+                    self.stack.push(t);
+                }
+                op::NONE => self.push(Value::None),
+                op::NEWTRUE => self.push(Value::Bool(true)),
+                op::NEWFALSE => self.push(Value::Bool(false)),
+                op::BININT => {
+                    let v = self.uint(4)? as u32 as i32;
+                    self.push(Value::Int(v.into()));
+                }
+                op::BININT1 => {
+                    let v = self.uint(1)?;
+                    self.push(Value::Int(v as i64));
+                }
+                op::BININT2 => {
+                    let v = self.uint(2)?;
+                    self.push(Value::Int(v as i64));
+                }
+                op::LONG1 | op::LONG4 => {
+                    let n = self.len_arg(if code == op::LONG1 { 1 } else { 4 })?;
+                    if n > self.limits.max_long_bytes {
+                        return Err(limit("integer too large"));
+                    }
+                    let b = self.take(n)?;
+                    self.push(super::long::from_le_twos(b));
+                }
+                op::INT => {
+                    let l = self.line()?;
+                    let v = match l {
+                        b"00" => Value::Bool(false),
+                        b"01" => Value::Bool(true),
+                        _ => self.text_int(l)?,
+                    };
+                    self.push(v);
+                }
+                op::LONG => {
+                    let l = self.line()?;
+                    let l = l.strip_suffix(b"L").unwrap_or(l);
+                    let v = self.text_int(l)?;
+                    self.push(v);
+                }
+                op::FLOAT => {
+                    let l = self.line()?;
+                    let s = std::str::from_utf8(l)
+                        .map_err(|_| malformed("could not convert string to float"))?;
+                    let f = parse_py_float(s.trim()).ok_or_else(|| {
+                        malformed(format!(
+                            "could not convert string to float: {}",
+                            crate::value::repr_str(s)
+                        ))
+                    })?;
+                    self.push(Value::Float(f));
+                }
+                op::BINFLOAT => {
+                    let b = self.take(8)?;
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(b);
+                    self.push(Value::Float(f64::from_be_bytes(a)));
+                }
+                op::SHORT_BINUNICODE | op::BINUNICODE | op::BINUNICODE8 => {
+                    let w = match code {
+                        op::SHORT_BINUNICODE => 1,
+                        op::BINUNICODE => 4,
+                        _ => 8,
+                    };
+                    let n = self.len_arg(w)?;
+                    let b = self.take(n)?;
+                    let s = utf8(b)?;
+                    self.push(Value::Str(s));
+                }
+                op::UNICODE => {
+                    let l = self.line()?;
+                    let s = raw_unicode_escape(l)?;
+                    self.push(Value::Str(s));
+                }
+                op::SHORT_BINBYTES | op::BINBYTES | op::BINBYTES8 | op::BYTEARRAY8 => {
+                    let w = match code {
+                        op::SHORT_BINBYTES => 1,
+                        op::BINBYTES => 4,
+                        _ => 8,
+                    };
+                    let n = self.len_arg(w)?;
+                    let b = self.take(n)?.to_vec();
+                    self.push(if code == op::BYTEARRAY8 {
+                        Value::ByteArray(b)
+                    } else {
+                        Value::Bytes(b)
+                    });
+                }
+                op::SHORT_BINSTRING | op::BINSTRING => {
+                    let n = self.len_arg(if code == op::SHORT_BINSTRING { 1 } else { 4 })?;
+                    let b = self.take(n)?;
+                    let s = ascii(b)?;
+                    self.push(Value::Str(s));
+                }
+                op::STRING => {
+                    let l = self.line()?;
+                    let s = py2_string(l)?;
+                    self.push(Value::Str(s));
+                }
+                op::EMPTY_LIST => self.push_node(Node::List(Vec::new())),
+                op::EMPTY_TUPLE => self.push_node(Node::Tuple(Vec::new())),
+                op::EMPTY_DICT => self.push_node(Node::Dict(Vec::new(), HashMap::new())),
+                op::EMPTY_SET => self.push_node(Node::Set(Vec::new(), HashSet::new())),
+                op::LIST => {
+                    let items = self.pop_mark()?;
+                    self.push_node(Node::List(items));
+                }
+                op::TUPLE => {
+                    let items = self.pop_mark()?;
+                    self.push_node(Node::Tuple(items));
+                }
+                op::TUPLE1 | op::TUPLE2 | op::TUPLE3 => {
+                    let n = (code - op::TUPLE1 + 1) as usize;
+                    if self.stack.len() < self.fence() + n {
+                        return Err(self.underflow());
+                    }
+                    let items = self.stack.split_off(self.stack.len() - n);
+                    self.push_node(Node::Tuple(items));
+                }
+                op::DICT => {
+                    let items = self.pop_mark()?;
+                    self.push_node(Node::Dict(Vec::new(), HashMap::new()));
+                    let d = self.nodes.len() - 1;
+                    self.set_items(d, &items)?;
+                }
+                op::FROZENSET => {
+                    let items = self.pop_mark()?;
+                    let mut seen = HashSet::new();
+                    let mut out = Vec::new();
+                    for i in items {
+                        if seen.insert(self.hash_sig(i, 0)?) {
+                            out.push(i);
+                        }
+                    }
+                    self.push_node(Node::FrozenSet(out));
+                }
+                op::APPEND => {
+                    let v = self.pop()?;
+                    let l = self.top()?;
+                    self.append(l, &[v])?;
+                }
+                op::APPENDS => {
+                    let items = self.pop_mark()?;
+                    let l = self.top()?;
+                    self.append(l, &items)?;
+                }
+                op::SETITEM => {
+                    let v = self.pop()?;
+                    let k = self.pop()?;
+                    let d = self.top()?;
+                    self.set_items(d, &[k, v])?;
+                }
+                op::SETITEMS => {
+                    let items = self.pop_mark()?;
+                    let d = self.top()?;
+                    self.set_items(d, &items)?;
+                }
+                op::ADDITEMS => {
+                    let items = self.pop_mark()?;
+                    let s = self.top()?;
+                    self.add_items(s, &items)?;
+                }
+                op::MEMOIZE => {
+                    let k = self.memo.len() as u64;
+                    self.memo_put(k)?;
+                }
+                op::BINPUT => {
+                    let k = self.uint(1)?;
+                    self.memo_put(k)?;
+                }
+                op::LONG_BINPUT => {
+                    let k = self.uint(4)?;
+                    self.memo_put(k)?;
+                }
+                op::PUT => {
+                    let k = self.text_index()?;
+                    self.memo_put(k)?;
+                }
+                op::BINGET => {
+                    let k = self.uint(1)?;
+                    self.memo_get(k)?;
+                }
+                op::LONG_BINGET => {
+                    let k = self.uint(4)?;
+                    self.memo_get(k)?;
+                }
+                op::GET => {
+                    let k = self.text_index()?;
+                    self.memo_get(k)?;
+                }
+                op::GLOBAL | op::STACK_GLOBAL | op::REDUCE | op::BUILD
+                    if self.mode == DecodeMode::Reply =>
+                {
+                    self.reply_op(code)?
+                }
+                op::GLOBAL => return Err(self.forbid("GLOBAL")),
+                op::STACK_GLOBAL => return Err(self.forbid("STACK_GLOBAL")),
+                op::REDUCE => return Err(self.forbid("REDUCE")),
+                op::BUILD => return Err(self.forbid("BUILD")),
+                op::INST => return Err(self.forbid("INST")),
+                op::OBJ => return Err(self.forbid("OBJ")),
+                op::NEWOBJ => return Err(self.forbid("NEWOBJ")),
+                op::NEWOBJ_EX => return Err(self.forbid("NEWOBJ_EX")),
+                op::EXT1 | op::EXT2 | op::EXT4 => return Err(self.forbid("EXT")),
+                op::PERSID => return Err(self.forbid("PERSID")),
+                op::BINPERSID => return Err(self.forbid("BINPERSID")),
+                op::NEXT_BUFFER | op::READONLY_BUFFER => return Err(DecodeError::new(
+                    DecodeErrorKind::Forbidden,
+                    "pickle stream refers to out-of-band data but no *buffers* argument was given",
+                )),
+                other => {
+                    let shown = if (0x20..0x7f).contains(&other) && other != b'\'' && other != b'\\'
+                    {
+                        (other as char).to_string()
+                    } else {
+                        format!("\\x{other:02x}")
+                    };
+                    return Err(DecodeError::new(
+                        DecodeErrorKind::InvalidOpcode,
+                        format!("invalid load key, '{shown}'."),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn text_int(&self, l: &[u8]) -> Result<Value, DecodeError> {
+        if l.len() > self.limits.max_long_bytes * 3 {
+            return Err(limit("integer too large"));
+        }
+        let s = std::str::from_utf8(l).unwrap_or("");
+        super::long::parse_decimal(s.trim()).ok_or_else(|| {
+            malformed(format!(
+                "invalid literal for int() with base 10: {}",
+                crate::value::repr_bytes(l).trim_start_matches('b')
+            ))
+        })
+    }
+
+    fn text_index(&mut self) -> Result<u64, DecodeError> {
+        let l = self.line()?;
+        std::str::from_utf8(l)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .ok_or_else(|| malformed("invalid memo key"))
+    }
+
+    fn append(&mut self, list: usize, items: &[usize]) -> Result<(), DecodeError> {
+        match &mut self.nodes[list] {
+            Node::List(v) => {
+                v.extend_from_slice(items);
+                Ok(())
+            }
+            other => Err(malformed(format!(
+                "'{}' object has no attribute 'append'",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn set_items(&mut self, dict: usize, items: &[usize]) -> Result<(), DecodeError> {
+        if !matches!(self.nodes[dict], Node::Dict(..)) {
+            return Err(malformed(format!(
+                "'{}' object does not support item assignment",
+                self.nodes[dict].type_name()
+            )));
+        }
+        if items.len() % 2 == 1 {
+            return Err(malformed("odd number of items for SETITEMS"));
+        }
+        for kv in items.chunks(2) {
+            let sig = self.hash_sig(kv[0], 0)?;
+            if let Node::Dict(entries, index) = &mut self.nodes[dict] {
+                match index.get(&sig) {
+                    // Python keeps the first key object and its position, replaces the value.
+                    Some(&i) => entries[i].1 = kv[1],
+                    None => {
+                        index.insert(sig, entries.len());
+                        entries.push((kv[0], kv[1]));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn add_items(&mut self, set: usize, items: &[usize]) -> Result<(), DecodeError> {
+        if !matches!(self.nodes[set], Node::Set(..)) {
+            return Err(malformed(format!(
+                "'{}' object has no attribute 'add'",
+                self.nodes[set].type_name()
+            )));
+        }
+        for &i in items {
+            let sig = self.hash_sig(i, 0)?;
+            if let Node::Set(v, seen) = &mut self.nodes[set] {
+                if seen.insert(sig) {
+                    v.push(i);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A byte string equal for exactly the keys Python considers equal (hashable only).
+    fn hash_sig(&self, n: usize, depth: usize) -> Result<Vec<u8>, DecodeError> {
+        if depth > self.limits.max_depth {
+            return Err(limit("maximum nesting depth exceeded"));
+        }
+        let mut out = Vec::new();
+        match &self.nodes[n] {
+            Node::Leaf(v) => match v {
+                Value::None => out.push(b'N'),
+                Value::Bool(b) => out.extend(format!("i{}", *b as i64).bytes()),
+                Value::Int(i) => out.extend(format!("i{i}").bytes()),
+                Value::BigInt(s) => out.extend(format!("i{s}").bytes()),
+                Value::Float(f) if f.fract() == 0.0 && f.is_finite() => {
+                    out.extend(format!("i{f:.0}").bytes());
+                    if *f == 0.0 {
+                        out = b"i0".to_vec();
+                    }
+                }
+                Value::Float(f) => out.extend(format!("f{}", f.to_bits()).bytes()),
+                Value::Str(s) => {
+                    out.extend(format!("s{}:", s.len()).bytes());
+                    out.extend(s.bytes());
+                }
+                Value::Bytes(b) => {
+                    out.extend(format!("b{}:", b.len()).bytes());
+                    out.extend(b);
+                }
+                other => {
+                    return Err(malformed(format!(
+                        "unhashable type: '{}'",
+                        other.type_name()
+                    )))
+                }
+            },
+            Node::Tuple(items) => {
+                out.extend(format!("t{}(", items.len()).bytes());
+                for &i in items {
+                    let s = self.hash_sig(i, depth + 1)?;
+                    out.extend(format!("{}:", s.len()).bytes());
+                    out.extend(s);
+                }
+            }
+            Node::FrozenSet(items) => {
+                let mut sigs = items
+                    .iter()
+                    .map(|&i| self.hash_sig(i, depth + 1))
+                    .collect::<Result<Vec<_>, _>>()?;
+                sigs.sort();
+                out.extend(format!("z{}(", sigs.len()).bytes());
+                for s in sigs {
+                    out.extend(format!("{}:", s.len()).bytes());
+                    out.extend(s);
+                }
+            }
+            Node::Global(m, c) => out.extend(format!("g{m}.{c}").bytes()),
+            other => {
+                return Err(malformed(format!(
+                    "unhashable type: '{}'",
+                    other.type_name()
+                )))
+            }
+        }
+        Ok(out)
+    }
+
+    /// GLOBAL / STACK_GLOBAL / REDUCE / BUILD, accepted only when decoding replies.
+    fn reply_op(&mut self, code: u8) -> Result<(), DecodeError> {
+        match code {
+            op::GLOBAL => {
+                let m = ascii(self.line()?)?;
+                let c = ascii(self.line()?)?;
+                self.push_global(m, c)
+            }
+            op::STACK_GLOBAL => {
+                let c = self.pop()?;
+                let m = self.pop()?;
+                match (&self.nodes[m], &self.nodes[c]) {
+                    (Node::Leaf(Value::Str(m)), Node::Leaf(Value::Str(c))) => {
+                        let (m, c) = (m.clone(), c.clone());
+                        self.push_global(m, c)
+                    }
+                    _ => Err(malformed("STACK_GLOBAL requires str")),
+                }
+            }
+            op::REDUCE => {
+                let args = self.pop()?;
+                let func = self.pop()?;
+                let Node::Tuple(items) = &self.nodes[args] else {
+                    return Err(malformed("REDUCE arguments must be a tuple"));
+                };
+                let Node::Global(m, c) = &self.nodes[func] else {
+                    return Err(malformed("REDUCE of a non-class"));
+                };
+                if (m == "builtins" || m == "__builtin__") && c == "str" {
+                    // fail2ban's IPAddr pickles as str(<text>).
+                    return match items.as_slice() {
+                        [one] => match &self.nodes[*one] {
+                            Node::Leaf(Value::Str(s)) => {
+                                let s = s.clone();
+                                self.push(Value::Str(s));
+                                Ok(())
+                            }
+                            _ => Err(malformed("str() of a non-str in reply")),
+                        },
+                        [] => {
+                            self.push(Value::Str(String::new()));
+                            Ok(())
+                        }
+                        _ => Err(malformed("str() with several arguments in reply")),
+                    };
+                }
+                let (m, c) = (m.clone(), c.clone());
+                self.push_node(Node::Exception(m, c, args));
+                Ok(())
+            }
+            _ => {
+                // BUILD: exception state (its __dict__) is irrelevant to the client.
+                let _state = self.pop()?;
+                match self.nodes[self.top()?] {
+                    Node::Exception(..) => Ok(()),
+                    _ => Err(self.forbid("BUILD")),
+                }
+            }
+        }
+    }
+
+    fn push_global(&mut self, m: String, c: String) -> Result<(), DecodeError> {
+        let ident = |s: &str| {
+            !s.is_empty()
+                && s.split('.').all(|p| {
+                    !p.is_empty() && p.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+                })
+        };
+        if !ident(&m) || !ident(&c) {
+            return Err(malformed("invalid global name in reply"));
+        }
+        self.push_node(Node::Global(m, c));
+        Ok(())
+    }
+
+    fn materialize(&self, n: usize, depth: usize, b: &mut Budget) -> Result<Value, DecodeError> {
+        if depth > self.limits.max_depth {
+            return Err(limit("maximum nesting depth exceeded"));
+        }
+        b.values = b
+            .values
+            .checked_sub(1)
+            .ok_or_else(|| limit("too many values"))?;
+        let seq = |items: &[usize], b: &mut Budget| -> Result<Vec<Value>, DecodeError> {
+            items
+                .iter()
+                .map(|&i| self.materialize(i, depth + 1, b))
+                .collect()
+        };
+        Ok(match &self.nodes[n] {
+            Node::Leaf(v) => {
+                let size = match v {
+                    Value::Str(s) => s.len(),
+                    Value::Bytes(x) | Value::ByteArray(x) => x.len(),
+                    Value::BigInt(s) => s.len(),
+                    _ => 0,
+                };
+                b.bytes = b
+                    .bytes
+                    .checked_sub(size)
+                    .ok_or_else(|| limit("decoded data too large"))?;
+                v.clone()
+            }
+            Node::List(items) => Value::List(seq(items, b)?),
+            Node::Tuple(items) => Value::Tuple(seq(items, b)?),
+            Node::Set(items, _) => Value::Set(seq(items, b)?),
+            Node::FrozenSet(items) => Value::FrozenSet(seq(items, b)?),
+            Node::Dict(items, _) => {
+                let mut out = Vec::with_capacity(items.len());
+                for &(k, v) in items {
+                    out.push((
+                        self.materialize(k, depth + 1, b)?,
+                        self.materialize(v, depth + 1, b)?,
+                    ));
+                }
+                Value::Dict(out)
+            }
+            Node::Global(m, c) => {
+                return Err(malformed(format!("unexpected class {m}.{c} in reply")))
+            }
+            Node::Exception(m, c, args) => {
+                let Node::Tuple(items) = &self.nodes[*args] else {
+                    return Err(malformed("exception arguments must be a tuple"));
+                };
+                Value::Exception {
+                    module: m.clone(),
+                    class: c.clone(),
+                    args: seq(items, b)?,
+                }
+            }
+        })
+    }
+}
+
+fn utf8(b: &[u8]) -> Result<String, DecodeError> {
+    String::from_utf8(b.to_vec()).map_err(|e| {
+        let pos = e.utf8_error().valid_up_to();
+        malformed(format!(
+            "'utf-8' codec can't decode byte 0x{:02x} in position {pos}: invalid utf-8",
+            b[pos]
+        ))
+    })
+}
+
+fn ascii(b: &[u8]) -> Result<String, DecodeError> {
+    match b.iter().position(|&c| c >= 0x80) {
+        Some(pos) => Err(malformed(format!(
+            "'ascii' codec can't decode byte 0x{:02x} in position {pos}: ordinal not in range(128)",
+            b[pos]
+        ))),
+        None => Ok(b.iter().map(|&c| c as char).collect()),
+    }
+}
+
+/// Python's `float()` on a protocol-0 FLOAT line.
+fn parse_py_float(s: &str) -> Option<f64> {
+    match s.to_ascii_lowercase().as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
+        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
+        "nan" | "+nan" | "-nan" => Some(f64::NAN),
+        _ if s
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-.eE_".contains(c)) =>
+        {
+            s.replace('_', "").parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// `raw-unicode-escape` decoding (protocol-0 UNICODE): latin-1 plus `\uXXXX`/`\UXXXXXXXX`.
+fn raw_unicode_escape(b: &[u8]) -> Result<String, DecodeError> {
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' && i + 1 < b.len() && (b[i + 1] == b'u' || b[i + 1] == b'U') {
+            let n = if b[i + 1] == b'u' { 4 } else { 8 };
+            let hex = b
+                .get(i + 2..i + 2 + n)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .ok_or_else(|| {
+                    malformed(
+                        "'rawunicodeescape' codec can't decode bytes: truncated \\uXXXX escape",
+                    )
+                })?;
+            let ch = char::from_u32(hex).ok_or_else(|| {
+                malformed("'rawunicodeescape' codec can't decode bytes: \\Uxxxxxxxx out of range")
+            })?;
+            out.push(ch);
+            i += 2 + n;
+        } else {
+            out.push(c as char);
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Protocol-0 STRING: a quoted Python 2 string literal, decoded as ASCII.
+fn py2_string(l: &[u8]) -> Result<String, DecodeError> {
+    let quoted = l.len() >= 2 && (l[0] == b'\'' || l[0] == b'"') && l[l.len() - 1] == l[0];
+    if !quoted {
+        return Err(malformed("the STRING opcode argument must be quoted"));
+    }
+    let body = &l[1..l.len() - 1];
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        let c = body[i];
+        i += 1;
+        if c != b'\\' || i >= body.len() {
+            out.push(c);
+            continue;
+        }
+        let e = body[i];
+        i += 1;
+        match e {
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'a' => out.push(7),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'v' => out.push(11),
+            b'\n' => {}
+            b'x' => {
+                let h = body
+                    .get(i..i + 2)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| malformed("invalid \\x escape"))?;
+                out.push(h);
+                i += 2;
+            }
+            b'0'..=b'7' => {
+                let mut v = (e - b'0') as u32;
+                for _ in 0..2 {
+                    match body.get(i) {
+                        Some(&d @ b'0'..=b'7') => {
+                            v = v * 8 + (d - b'0') as u32;
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                out.push(v as u8);
+            }
+            b'\\' | b'\'' | b'"' => out.push(e),
+            other => {
+                out.push(b'\\');
+                out.push(other);
+            }
+        }
+    }
+    ascii(&out)
+}
