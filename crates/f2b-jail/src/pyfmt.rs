@@ -132,7 +132,8 @@ pub fn time2str(unix: f64) -> String {
 /// like upstream.
 pub fn seconds2str(sec: PyNum) -> String {
     let f = sec.as_f64();
-    let round = |div: f64| -> i64 { py_round(f / div) };
+    // i128: Python ints do not overflow for huge formula results
+    let round = |div: f64| -> i128 { py_round_wide(f / div) };
     if f >= 31_536_000.0 {
         let mut s = round(86400.0);
         let mut r = format!("{}y ", s.div_euclid(365));
@@ -213,6 +214,15 @@ pub fn seconds2str(sec: PyNum) -> String {
     }
     r.pop();
     r
+}
+
+fn py_round_wide(x: f64) -> i128 {
+    if x.abs() < 4e18 {
+        py_round(x) as i128
+    } else {
+        // integral already at this magnitude
+        x as i128
+    }
 }
 
 /// Python 3 `round()` to an integer (banker's rounding on exact halves).
