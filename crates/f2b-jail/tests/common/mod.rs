@@ -50,6 +50,7 @@ pub fn run_py(script: &str, input: &Value) -> Option<Value> {
 }
 
 /// Deterministic pseudo random numbers for generated scenarios.
+#[allow(dead_code)] // not every test binary generates scenarios
 pub struct Lcg(pub u64);
 
 impl Lcg {
