@@ -3,6 +3,7 @@
 //! counters, the due tickets of each unban round and the `get banip`
 //! listings (ordered, `--with-time`, status order).
 
+#[allow(dead_code)] // not every test binary uses every helper
 mod common;
 
 use common::{run_py, Lcg};

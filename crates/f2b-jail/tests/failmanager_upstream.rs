@@ -2,6 +2,7 @@
 //! generated failure sequences (rate rescaling, cleanup, maxmatches trimming,
 //! multi-retry attempts) must give identical counts and ban tickets.
 
+#[allow(dead_code)] // not every test binary uses every helper
 mod common;
 
 use common::{run_py, Lcg};

@@ -2,6 +2,7 @@
 //! own addresses, DNS answers and ignorecommand results: verdicts, the
 //! `Ignore <ip> by <rule>` log lines, command calls and cache behaviour.
 
+#[allow(dead_code)] // not every test binary uses every helper
 mod common;
 
 use common::run_py;

@@ -3,6 +3,7 @@
 //! observer's `banFound` / `failureFound` (log texts, ticket updates, extra
 //! retries) driven with a mock jail and database.
 
+#[allow(dead_code)] // not every test binary uses every helper
 mod common;
 
 use common::run_py;
