@@ -4,6 +4,8 @@
 //! Tests in `tests/` compare our binaries with Debian's real fail2ban and portsentry.
 //! Under `CI=true` a missing oracle is a failure, never a skip.
 
+pub mod action;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -44,7 +46,9 @@ pub fn bin(name: &str) -> PathBuf {
 
 /// True when running under CI (`CI=true`): missing oracles must fail there.
 pub fn under_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// Checks that an oracle file (e.g. `/usr/bin/fail2ban-client`) exists. Under CI a
@@ -55,7 +59,9 @@ pub fn require_oracle(path: &str) -> bool {
         return true;
     }
     if under_ci() {
-        panic!("oracle {path} is missing under CI (install Debian's package: see .ci/install-deps)");
+        panic!(
+            "oracle {path} is missing under CI (install Debian's package: see .ci/install-deps)"
+        );
     }
     eprintln!("SKIP: oracle {path} is missing (not under CI)");
     false

@@ -4,15 +4,11 @@
 //! upstream's python `CommandAction` and by `f2b_action::CommandAction`; the texts must agree.
 //! Also runs Debian's dummy.conf for real through `f2b_action`.
 
-use compat_tests::{copy_tree, require_oracle, STOCK_CONF};
+use compat_tests::action::{dump_jail_actions, python_json, CLIENT, PYTHON};
+use compat_tests::require_oracle;
 use f2b_action::{ActionSet, CommandAction, Family, Ticket};
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-const PYTHON: &str = "/usr/bin/python3";
-const CLIENT: &str = "/usr/bin/fail2ban-client";
 
 /// Python oracle: reads `-d` lines on stdin, prints JSON with upstream's resolutions.
 const ORACLE: &str = r#"
@@ -74,61 +70,18 @@ blocktype = REJECT6
 ";
 
 fn dump_config(dir: &Path) -> String {
-    let conf = dir.join("conf");
-    copy_tree(Path::new(STOCK_CONF), &conf).unwrap();
-    for e in std::fs::read_dir(conf.join("jail.d")).unwrap() {
-        std::fs::remove_file(e.unwrap().path()).unwrap();
-    }
-    std::fs::write(conf.join("action.d/f2b-tricky.conf"), TRICKY_ACTION).unwrap();
-    let log = dir.join("auth.log");
-    std::fs::write(&log, "").unwrap();
-    let jail = format!(
-        "[sshd]\nenabled = true\nbackend = polling\nlogpath = {}\n\
-         action = nftables-multiport[name=SSH, port=\"ssh,2222\"]\n\
-         \x20        iptables-multiport[name=SSH2, chain=\"INPUT\"]\n\
-         \x20        hostsdeny[file={}]\n\
-         \x20        dummy[target={}]\n\
-         \x20        f2b-tricky[name=TR]\n",
-        log.display(),
-        dir.join("hosts.deny").display(),
-        dir.join("dummy.txt").display()
-    );
-    std::fs::write(conf.join("jail.local"), jail).unwrap();
-    let out = Command::new(CLIENT)
-        .arg("-c")
-        .arg(&conf)
-        .arg("-d")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let actions = [
+        "nftables-multiport[name=SSH, port=\"ssh,2222\"]".to_string(),
+        "iptables-multiport[name=SSH2, chain=\"INPUT\"]".to_string(),
+        format!("hostsdeny[file={}]", dir.join("hosts.deny").display()),
+        format!("dummy[target={}]", dir.join("dummy.txt").display()),
+        "f2b-tricky[name=TR]".to_string(),
+    ];
+    dump_jail_actions(dir, &[("f2b-tricky.conf", TRICKY_ACTION)], &actions)
 }
 
 fn oracle(dump: &str) -> Vec<Value> {
-    let mut child = Command::new(PYTHON)
-        .arg("-c")
-        .arg(ORACLE)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(dump.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "python oracle failed");
-    serde_json::from_slice::<Value>(&out.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    python_json(ORACLE, dump).as_array().unwrap().clone()
 }
 
 fn pairs_of(v: &Value) -> Vec<(String, String)> {
