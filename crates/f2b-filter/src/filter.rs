@@ -1,0 +1,819 @@
+//! The filter (`filter.py Filter.processLine/findFailure/_mergeFailure`): date
+//! cut-out, the line buffer, ignoreregex pre/post checks, prefregex with
+//! `F-CONTENT`, failregexes, the multi-line id cache (`F-MLFID`, `F-NOFAIL`,
+//! `F-MLFFORGET`, `F-MLFGAINED`) and the failure id.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+use crate::datedetector::DateDetector;
+use crate::failregex::{joined, stripped, tuple_lines_buf, FRegex, Groups, Hit, TupleLine};
+use crate::ipaddr::{self, Cidr};
+use crate::pyre::DEFAULT_BACKTRACK_LIMIT;
+use crate::{Error, ErrorKind};
+
+/// Data of a failure (upstream's `fail` dict).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FailData {
+    /// Captured groups in order (`None` = did not participate).
+    pub groups: Groups,
+    /// Matched lines (`matches`); `None` when the key is absent.
+    pub matches: Option<Vec<String>>,
+    /// Lines of preceding `F-NOFAIL` matches of the same `mlfid`.
+    pub nofail_matches: Option<Vec<String>>,
+    /// Users seen for an `mlfid` (a set, insertion ordered).
+    pub users: Option<Vec<String>>,
+    /// A failure without id is waiting for its `mlfid` to give one.
+    pub mlfpending: bool,
+    /// The address when the ticket id is an `F-ID` different from it.
+    pub ip: Option<String>,
+}
+
+fn truthy(v: Option<&str>) -> bool {
+    v.is_some_and(|s| !s.is_empty())
+}
+
+impl FailData {
+    /// `fail.get(name)` for a group (`None` for absent or not participating).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.groups
+            .iter()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+
+    fn set(&mut self, name: &str, v: Option<String>) {
+        match self.groups.iter_mut().find(|(k, _)| k == name) {
+            Some((_, cur)) => *cur = v,
+            None => self.groups.push((name.to_string(), v)),
+        }
+    }
+
+    fn pop(&mut self, name: &str) -> Option<String> {
+        let i = self.groups.iter().position(|(k, _)| k == name)?;
+        self.groups.remove(i).1
+    }
+
+    /// True for an informational line (`F-NOFAIL`/`F-MLFGAINED`): no failure.
+    pub fn nofail(&self) -> bool {
+        truthy(self.get("nofail"))
+    }
+
+    fn update_users(&mut self, user: Option<&str>) -> Option<usize> {
+        if let Some(u) = user.filter(|u| !u.is_empty()) {
+            let users = self.users.get_or_insert_with(Vec::new);
+            if !users.iter().any(|x| x == u) {
+                users.push(u.to_string());
+            }
+        }
+        self.users.as_ref().map(Vec::len)
+    }
+}
+
+/// A failure found on a line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// Index of the failregex that matched.
+    pub regex: usize,
+    /// The failure id as upstream prints it (`None` = pending, waiting for an id).
+    pub id: Option<String>,
+    /// The address when the id is one.
+    pub addr: Option<IpAddr>,
+    /// Time of the failure (epoch seconds), `None` without a usable date.
+    pub time: Option<f64>,
+    /// The groups and matched lines.
+    pub data: FailData,
+}
+
+impl Failure {
+    /// True for `F-NOFAIL` lines (not a failure for counting).
+    pub fn nofail(&self) -> bool {
+        self.data.nofail()
+    }
+}
+
+/// What one line produced.
+#[derive(Debug, Clone, Default)]
+pub struct LineResult {
+    /// Failures (in check-all mode also nofail and pending ones; see
+    /// [`Failure::nofail`] and `id == None`).
+    pub failures: Vec<Failure>,
+    /// Indices of the ignoreregexes that matched.
+    pub ignored_by: Vec<usize>,
+    /// The line was over the length cap or hit the backtracking limit: it was not
+    /// (fully) examined and produced no failure.
+    pub over_limit: bool,
+    /// The line without its date (`processedLine()`).
+    pub stripped: String,
+}
+
+impl LineResult {
+    /// Failures that count (not nofail, not pending).
+    pub fn real_failures(&self) -> impl Iterator<Item = &Failure> {
+        self.failures
+            .iter()
+            .filter(|f| f.id.is_some() && !f.nofail())
+    }
+}
+
+/// Resolver of host names for `usedns = yes|warn` (the filter itself does no I/O).
+pub type Resolver = Box<dyn Fn(&str) -> Vec<IpAddr> + Send + Sync>;
+
+/// Builds a [`Filter`].
+#[derive(Default)]
+pub struct FilterBuilder {
+    prefregex: Option<String>,
+    failregex: Vec<String>,
+    ignoreregex: Vec<String>,
+    maxlines: usize,
+    datepattern: Option<String>,
+    no_date: bool,
+    use_dns: String,
+    logtimezone: Option<String>,
+    backtrack_limit: usize,
+    max_line_len: usize,
+    now_year: Option<i32>,
+}
+
+impl FilterBuilder {
+    /// A builder with upstream's defaults (`usedns = warn`, maxlines 1, default dates).
+    pub fn new() -> FilterBuilder {
+        FilterBuilder {
+            maxlines: 1,
+            use_dns: "warn".into(),
+            backtrack_limit: DEFAULT_BACKTRACK_LIMIT,
+            max_line_len: 64 * 1024,
+            ..Default::default()
+        }
+    }
+    /// `prefregex`.
+    pub fn prefregex(mut self, r: Option<&str>) -> Self {
+        self.prefregex = r.filter(|s| !s.is_empty()).map(str::to_string);
+        self
+    }
+    /// Adds a failregex.
+    pub fn failregex(mut self, r: &str) -> Self {
+        self.failregex.push(r.to_string());
+        self
+    }
+    /// Adds failregexes.
+    pub fn failregexes<S: AsRef<str>>(mut self, rs: &[S]) -> Self {
+        self.failregex
+            .extend(rs.iter().map(|s| s.as_ref().to_string()));
+        self
+    }
+    /// Adds ignoreregexes.
+    pub fn ignoreregexes<S: AsRef<str>>(mut self, rs: &[S]) -> Self {
+        self.ignoreregex
+            .extend(rs.iter().map(|s| s.as_ref().to_string()));
+        self
+    }
+    /// `maxlines` (≥ 1).
+    pub fn maxlines(mut self, n: usize) -> Self {
+        self.maxlines = n;
+        self
+    }
+    /// `datepattern` (may have several lines).
+    pub fn datepattern(mut self, p: Option<&str>) -> Self {
+        self.datepattern = p.map(str::to_string);
+        self
+    }
+    /// No date detection at all (journal lines come with their time).
+    pub fn no_date_detector(mut self) -> Self {
+        self.no_date = true;
+        self
+    }
+    /// `usedns`: yes, warn, no or raw.
+    pub fn use_dns(mut self, v: &str) -> Self {
+        self.use_dns = v.to_lowercase();
+        self
+    }
+    /// `logtimezone`.
+    pub fn logtimezone(mut self, tz: Option<&str>) -> Self {
+        self.logtimezone = tz.map(str::to_string);
+        self
+    }
+    /// Backtracking limit for regexes that need the backtracking engine.
+    pub fn backtrack_limit(mut self, n: usize) -> Self {
+        self.backtrack_limit = n;
+        self
+    }
+    /// Lines longer than this (bytes) are reported and not examined.
+    pub fn max_line_len(mut self, n: usize) -> Self {
+        self.max_line_len = n;
+        self
+    }
+    /// The current year (selects the decades `%ExY` accepts); default: system clock.
+    pub fn now_year(mut self, y: i32) -> Self {
+        self.now_year = Some(y);
+        self
+    }
+
+    /// Compiles everything.
+    pub fn build(self) -> Result<Filter, Error> {
+        if self.maxlines == 0 {
+            return Err(Error::new(
+                ErrorKind::Value,
+                "maxlines must be integer greater than zero",
+            ));
+        }
+        let use_dns = match self.use_dns.as_str() {
+            "yes" | "warn" | "no" | "raw" => self.use_dns.clone(),
+            _ => "no".to_string(),
+        };
+        let multiline = self.maxlines > 1;
+        let lim = self.backtrack_limit;
+        let re = |r: &str, ml: bool| {
+            FRegex::new(r, ml, &use_dns, lim).map_err(|e| Error::new(ErrorKind::Regex, e))
+        };
+        let pref = match &self.prefregex {
+            Some(p) => Some(re(p, false)?),
+            None => None,
+        };
+        const IDS: [&str; 5] = ["fid", "ip4", "ip6", "dns", "mlfid"];
+        let mut fail = Vec::new();
+        for r in &self.failregex {
+            let f = re(r, multiline)?;
+            if !IDS.iter().any(|g| f.has_group(g))
+                && !pref
+                    .as_ref()
+                    .is_some_and(|p| IDS.iter().any(|g| p.has_group(g)))
+            {
+                return Err(Error::new(
+                    ErrorKind::Regex,
+                    format!("No failure-id group in '{}'", f.expanded),
+                ));
+            }
+            fail.push(f);
+        }
+        let mut ignore = Vec::new();
+        for r in &self.ignoreregex {
+            ignore.push(re(r, multiline)?);
+        }
+        let year = self.now_year.unwrap_or_else(current_year);
+        let date_detector = if self.no_date {
+            None
+        } else {
+            let mut d = match &self.datepattern {
+                Some(p) => DateDetector::with_patterns(year, p)
+                    .map_err(|e| Error::new(ErrorKind::DatePattern, e))?,
+                None => DateDetector::new(year),
+            };
+            d.set_default_tz(self.logtimezone.as_deref())
+                .map_err(|e| Error::new(ErrorKind::Value, e))?;
+            Some(d)
+        };
+        Ok(Filter {
+            pref,
+            fail,
+            ignore,
+            use_dns,
+            max_lines: self.maxlines,
+            max_line_len: self.max_line_len,
+            line_buffer: Vec::new(),
+            last_time_text: String::new(),
+            last_date: None,
+            date_detector,
+            mlfid_cache: MlfidCache::default(),
+            return_raw_host: false,
+            check_all_regex: false,
+            ignore_pending: true,
+            check_find_time: true,
+            in_operation: true,
+            find_time: 600.0,
+            pref_matched: false,
+            resolver: None,
+        })
+    }
+}
+
+fn current_year() -> i32 {
+    use chrono::Datelike;
+    chrono::Local::now().year()
+}
+
+/// `Utils.Cache(maxCount=100, maxTime=300)` of multi-line failures by `mlfid`.
+#[derive(Debug, Clone, Default)]
+struct MlfidCache {
+    entries: VecDeque<(String, f64, FailData)>,
+}
+
+impl MlfidCache {
+    const MAX_COUNT: usize = 100;
+    const MAX_TIME: f64 = 300.0;
+
+    fn get(&mut self, k: &str, now: f64) -> Option<FailData> {
+        let i = self.entries.iter().position(|e| e.0 == k)?;
+        if self.entries[i].1 > now {
+            return Some(self.entries[i].2.clone());
+        }
+        self.entries.remove(i);
+        None
+    }
+
+    fn set(&mut self, k: &str, v: FailData, now: f64) {
+        if let Some(i) = self.entries.iter().position(|e| e.0 == k) {
+            // an OrderedDict keeps the position of an existing key
+            self.entries[i].1 = now + Self::MAX_TIME;
+            self.entries[i].2 = v;
+            return;
+        }
+        if self.entries.len() >= Self::MAX_COUNT {
+            while let Some(e) = self.entries.pop_front() {
+                if e.1 > now && self.entries.len() < Self::MAX_COUNT {
+                    break;
+                }
+            }
+        }
+        self.entries
+            .push_back((k.to_string(), now + Self::MAX_TIME, v));
+    }
+
+    /// Updates the stored data without touching the expiry.
+    fn store(&mut self, k: &str, v: &FailData) {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.0 == k) {
+            e.2 = v.clone();
+        }
+    }
+
+    fn unset(&mut self, k: &str) {
+        self.entries.retain(|e| e.0 != k);
+    }
+}
+
+/// A filter: the regexes, the date detector and the per-file state (line buffer,
+/// last date, multi-line cache).
+pub struct Filter {
+    pref: Option<FRegex>,
+    fail: Vec<FRegex>,
+    ignore: Vec<FRegex>,
+    use_dns: String,
+    max_lines: usize,
+    max_line_len: usize,
+    line_buffer: Vec<TupleLine>,
+    last_time_text: String,
+    last_date: Option<f64>,
+    date_detector: Option<DateDetector>,
+    mlfid_cache: MlfidCache,
+    /// Ids are raw strings, no DNS (`returnRawHost`, fail2ban-regex `-r`).
+    pub return_raw_host: bool,
+    /// Test every failregex (fail2ban-regex, sample tests).
+    pub check_all_regex: bool,
+    /// Do not report pending failures (without id yet).
+    pub ignore_pending: bool,
+    /// Apply findtime/"now" rules to the line dates (server); off in tests.
+    pub check_find_time: bool,
+    /// The file is being followed live (vs. initial read).
+    pub in_operation: bool,
+    /// findtime in seconds (initial read drops older lines).
+    pub find_time: f64,
+    pref_matched: bool,
+    resolver: Option<Resolver>,
+}
+
+impl std::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filter")
+            .field("failregex", &self.fail.len())
+            .field("ignoreregex", &self.ignore.len())
+            .field("maxlines", &self.max_lines)
+            .finish()
+    }
+}
+
+enum Outcome {
+    Done,
+    Overflow,
+}
+
+impl Filter {
+    /// The failregexes.
+    pub fn failregexes(&self) -> &[FRegex] {
+        &self.fail
+    }
+    /// The ignoreregexes.
+    pub fn ignoreregexes(&self) -> &[FRegex] {
+        &self.ignore
+    }
+    /// The prefregex.
+    pub fn prefregex(&self) -> Option<&FRegex> {
+        self.pref.as_ref()
+    }
+    /// Did the prefregex match in its last search (`hasMatched()`).
+    pub fn pref_matched(&self) -> bool {
+        self.pref_matched
+    }
+    /// `maxlines`.
+    pub fn max_lines(&self) -> usize {
+        self.max_lines
+    }
+    /// The current multi-line buffer.
+    pub fn line_buffer(&self) -> &[TupleLine] {
+        &self.line_buffer
+    }
+    /// The date detector (`None` for journal-style input).
+    pub fn date_detector(&self) -> Option<&DateDetector> {
+        self.date_detector.as_ref()
+    }
+    /// `usedns`.
+    pub fn use_dns(&self) -> &str {
+        &self.use_dns
+    }
+    /// Sets the resolver used for host names when `usedns` is yes/warn.
+    pub fn set_resolver(&mut self, r: Option<Resolver>) {
+        self.resolver = r;
+    }
+
+    /// `processLine(line)`: finds the date, cuts it out and looks for failures.
+    /// `now` is the current time (epoch seconds).
+    pub fn process_line(&mut self, line: &str, now: f64) -> LineResult {
+        if line.len() > self.max_line_len {
+            return LineResult {
+                over_limit: true,
+                stripped: String::new(),
+                ..Default::default()
+            };
+        }
+        let mut no_date = false;
+        let mut date: Option<f64> = None;
+        let mut tuple: TupleLine;
+        let tm = self
+            .date_detector
+            .as_mut()
+            .and_then(|d| d.match_time(line, now));
+        match tm {
+            Some(m) => {
+                let (s, e) = m.caps.spans.get(1).copied().flatten().unwrap_or((0, 0));
+                let text = &line[s..e];
+                tuple = (
+                    line[..s].to_string(),
+                    text.to_string(),
+                    line[e..].to_string(),
+                );
+                if !text.is_empty() {
+                    let dd = self.date_detector.as_ref().expect("detector");
+                    if let Some(d) = dd.get_time(line, &m, now) {
+                        date = Some(d);
+                        self.last_time_text = text.to_string();
+                        self.last_date = Some(d);
+                    }
+                } else if self.last_date.is_some_and(|d| d > now - 60.0) {
+                    tuple = (String::new(), self.last_time_text.clone(), line.to_string());
+                    date = self.last_date;
+                } else {
+                    date = Some(now);
+                }
+            }
+            None => tuple = (String::new(), String::new(), line.to_string()),
+        }
+        if date.is_none() {
+            no_date = true;
+            if self.last_date.is_some_and(|d| d > now - 60.0) {
+                tuple = (String::new(), self.last_time_text.clone(), line.to_string());
+                date = self.last_date;
+            } else if self.check_find_time && self.in_operation {
+                date = Some(now);
+            }
+        }
+        if self.check_find_time {
+            if let Some(d) = date {
+                if self.in_operation {
+                    if (d - now).trunc().abs() > 60.0 {
+                        date = Some(now);
+                        self.last_date = Some(now);
+                    }
+                } else if d < now - self.find_time {
+                    return LineResult {
+                        stripped: stripped(&tuple),
+                        ..Default::default()
+                    };
+                }
+            }
+        }
+        self.find_failure(tuple, date, no_date, now)
+    }
+
+    /// `processLine((before, date, after), date)`: a line whose time is already
+    /// known (journal).
+    pub fn process_line_with_date(&mut self, tuple: TupleLine, date: f64, now: f64) -> LineResult {
+        if tuple.0.len() + tuple.1.len() + tuple.2.len() > self.max_line_len {
+            return LineResult {
+                over_limit: true,
+                ..Default::default()
+            };
+        }
+        self.last_time_text = tuple.1.clone();
+        self.last_date = Some(date);
+        self.find_failure(tuple, Some(date), false, now)
+    }
+
+    fn ignore_line(
+        &mut self,
+        buf: &str,
+        org: &[TupleLine],
+        fail_hit: Option<&Hit>,
+        res: &mut LineResult,
+    ) -> Result<Option<usize>, ()> {
+        let owned;
+        let (buf, org): (&str, &[TupleLine]) = match fail_hit {
+            Some(h) if self.max_lines > 1 => {
+                owned = tuple_lines_buf(&h.matched);
+                (&owned, &h.matched)
+            }
+            _ => (buf, org),
+        };
+        let mut fnd = None;
+        for i in 0..self.ignore.len() {
+            let hit = self.ignore[i].search(buf, org).map_err(|_| ())?;
+            if hit.is_some() {
+                fnd = Some(i);
+                res.ignored_by.push(i);
+                if !self.check_all_regex || self.max_lines > 1 {
+                    if let Some(h) = fail_hit {
+                        self.line_buffer = h.unmatched.clone();
+                    }
+                }
+                if !self.check_all_regex {
+                    break;
+                }
+            }
+        }
+        Ok(fnd)
+    }
+
+    fn find_failure(
+        &mut self,
+        tuple: TupleLine,
+        date: Option<f64>,
+        no_date: bool,
+        now: f64,
+    ) -> LineResult {
+        let mut res = LineResult {
+            stripped: stripped(&tuple),
+            ..Default::default()
+        };
+        if let Outcome::Overflow = self.find_failure_inner(tuple, date, no_date, now, &mut res) {
+            res.over_limit = true;
+            res.failures.clear();
+        }
+        res
+    }
+
+    fn find_failure_inner(
+        &mut self,
+        tuple: TupleLine,
+        date: Option<f64>,
+        no_date: bool,
+        now: f64,
+        res: &mut LineResult,
+    ) -> Outcome {
+        let raw_mode = self.use_dns == "raw" || self.return_raw_host;
+        let org: Vec<TupleLine> = if self.max_lines > 1 {
+            self.line_buffer.push(tuple);
+            let n = self.line_buffer.len();
+            if n > self.max_lines {
+                self.line_buffer.drain(..n - self.max_lines);
+            }
+            self.line_buffer.clone()
+        } else {
+            self.line_buffer = vec![tuple];
+            self.line_buffer.clone()
+        };
+        let mut buf: Option<String> = Some(tuple_lines_buf(&org));
+        let full_buf = buf.clone().unwrap_or_default();
+
+        if !self.ignore.is_empty() && self.ignore.len() + 2 < self.fail.len() {
+            match self.ignore_line(&full_buf, &org, None, res) {
+                Err(()) => return Outcome::Overflow,
+                Ok(Some(_)) => return Outcome::Done,
+                Ok(None) => {}
+            }
+        }
+
+        let mut pre_groups = FailData::default();
+        if let Some(pref) = &self.pref {
+            let hit = match pref.search(&full_buf, &org) {
+                Err(_) => return Outcome::Overflow,
+                Ok(h) => h,
+            };
+            self.pref_matched = hit.is_some();
+            let Some(hit) = hit else {
+                return Outcome::Done;
+            };
+            pre_groups.groups = pref.groups(&full_buf, &hit.caps);
+            let repl = pre_groups.pop("content");
+            if let Some(repl) = repl.filter(|r| !r.is_empty()) {
+                self.line_buffer = vec![(String::new(), String::new(), repl)];
+                buf = None;
+            }
+        }
+
+        for idx in 0..self.fail.len() {
+            let b = match buf.take() {
+                Some(b) => b,
+                None => tuple_lines_buf(&self.line_buffer),
+            };
+            let hit = match self.fail[idx].search(&b, &org) {
+                Err(_) => return Outcome::Overflow,
+                Ok(h) => h,
+            };
+            let Some(hit) = hit else {
+                buf = Some(b);
+                continue;
+            };
+            let mut fail = FailData {
+                groups: self.fail[idx].groups(&b, &hit.caps),
+                ..Default::default()
+            };
+            if !self.ignore.is_empty() {
+                match self.ignore_line(&b, &org, Some(&hit), res) {
+                    Err(()) => return Outcome::Overflow,
+                    Ok(Some(_)) => {
+                        if !self.check_all_regex {
+                            break;
+                        }
+                        continue;
+                    }
+                    Ok(None) => {}
+                }
+            }
+            if no_date && date.is_none() && self.check_find_time {
+                buf = Some(b);
+                continue;
+            }
+            if !self.check_all_regex || self.max_lines > 1 {
+                self.line_buffer = hit.unmatched.clone();
+                buf = None;
+            } else {
+                buf = Some(b);
+            }
+            if !pre_groups.groups.is_empty() {
+                let cur = std::mem::take(&mut fail.groups);
+                fail.groups = pre_groups.groups.clone();
+                for (k, v) in cur {
+                    fail.set(&k, v);
+                }
+            }
+            let mlfid = fail.get("mlfid").map(str::to_string);
+            if let Some(m) = &mlfid {
+                fail = self.merge_failure(m, fail, &hit, now);
+                if fail.nofail() && !self.check_all_regex {
+                    return Outcome::Done;
+                }
+            } else {
+                let mut m = fail.matches.take().unwrap_or_default();
+                m.extend(hit.matched.iter().map(joined));
+                fail.matches = Some(m);
+            }
+            let fid = fail.get("fid").map(str::to_string);
+            let mut cidr = if raw_mode { Cidr::Raw } else { Cidr::Unspec };
+            let mut raw = raw_mode;
+            let ip: Option<String>;
+            let plen = |f: &FailData| {
+                f.get("cidr")
+                    .filter(|c| !c.is_empty())
+                    .and_then(|c| c.parse::<u32>().ok())
+            };
+            if let Some(v) = fail.get("ip4") {
+                ip = Some(v.to_string());
+                cidr = plen(&fail).map(Cidr::Plen).unwrap_or(Cidr::Fam4);
+                raw = true;
+            } else if let Some(v) = fail.get("ip6") {
+                ip = Some(v.to_string());
+                cidr = plen(&fail).map(Cidr::Plen).unwrap_or(Cidr::Fam6);
+                raw = true;
+            } else if let Some(v) = fail.get("dns") {
+                ip = Some(v.to_string());
+            } else {
+                ip = fid.clone();
+                raw = true;
+            }
+            let defcidr = if raw_mode { Cidr::Raw } else { Cidr::Unspec };
+            let mut ids: Vec<(Option<String>, Option<IpAddr>)> = Vec::new();
+            match ip {
+                None => {
+                    fail.mlfpending = true;
+                    if let Some(m) = &mlfid {
+                        self.mlfid_cache.store(m, &fail);
+                    }
+                    if !self.check_all_regex && self.ignore_pending {
+                        return Outcome::Done;
+                    }
+                    ids.push((None, None));
+                }
+                Some(ip) if raw => {
+                    if fid.is_none() || fid.as_deref() == Some(ip.as_str()) {
+                        let a = ipaddr::normalize(&ip, cidr);
+                        ids.push((Some(a.text), a.ip));
+                    } else {
+                        let a = ipaddr::normalize(&ip, cidr);
+                        fail.ip = Some(a.text);
+                        let f = ipaddr::normalize(fid.as_deref().unwrap_or(""), defcidr);
+                        ids.push((Some(f.text), a.ip));
+                    }
+                }
+                Some(host) => {
+                    let mut addrs: Vec<IpAddr> = Vec::new();
+                    if let Some(a) = ipaddr::search_ip(&host) {
+                        addrs.push(a);
+                    }
+                    if addrs.is_empty() && (self.use_dns == "yes" || self.use_dns == "warn") {
+                        if let Some(r) = &self.resolver {
+                            addrs = r(&host);
+                        }
+                    }
+                    for a in addrs {
+                        let n = ipaddr::normalize(&a.to_string(), Cidr::Unspec);
+                        ids.push((Some(n.text), Some(a)));
+                    }
+                }
+            }
+            for (id, addr) in ids {
+                res.failures.push(Failure {
+                    regex: idx,
+                    id,
+                    addr,
+                    time: date,
+                    data: fail.clone(),
+                });
+            }
+            if !self.check_all_regex {
+                break;
+            }
+        }
+        Outcome::Done
+    }
+
+    /// `_mergeFailure(mlfid, fail, failRegex)`.
+    fn merge_failure(&mut self, mlfid: &str, mut fail: FailData, hit: &Hit, now: f64) -> FailData {
+        let cached = self.mlfid_cache.get(mlfid, now);
+        let mut users: Option<usize> = None;
+        let mut nf = 0u8;
+        if truthy(fail.get("mlfgained")) {
+            nf |= 8 | 1;
+            if !truthy(fail.get("nofail")) {
+                let g = fail.get("mlfgained").map(str::to_string);
+                fail.set("nofail", g);
+            }
+        } else if truthy(fail.get("nofail")) {
+            nf |= 1;
+        }
+        if truthy(fail.pop("mlfforget").as_deref()) {
+            nf |= 2;
+        }
+        let mut in_cache = false;
+        if let Some(mut g) = cached {
+            users = g.update_users(fail.get("user"));
+            if truthy(g.pop("nofail").as_deref()) {
+                nf |= 4;
+            }
+            if truthy(g.pop("mlfgained").as_deref()) {
+                nf |= 4;
+            }
+            if nf & 8 != 0 {
+                g.mlfpending = false;
+            }
+            if nf & 4 == 0 && !g.mlfpending {
+                g.matches = None;
+            }
+            for (k, v) in fail.groups.drain(..) {
+                if v.is_some() {
+                    g.set(&k, v);
+                }
+            }
+            fail = g;
+            if nf & 2 != 0 {
+                self.mlfid_cache.unset(mlfid);
+            } else {
+                in_cache = true;
+            }
+        } else if nf & 2 == 0 {
+            let u = fail.get("user").map(str::to_string);
+            users = fail.update_users(u.as_deref());
+            self.mlfid_cache.set(mlfid, fail.clone(), now);
+            in_cache = true;
+        }
+        let pending = std::mem::take(&mut fail.mlfpending);
+        if pending || users.is_some_and(|n| n > 1) {
+            fail.pop("nofail");
+            fail.pop("mlfgained");
+            nf &= !(8 | 1);
+        }
+        if nf & 1 == 0 {
+            let mut m = fail.nofail_matches.take().unwrap_or_default();
+            m.extend(fail.matches.take().unwrap_or_default());
+            if nf & 8 == 0 {
+                m.extend(hit.matched.iter().map(joined));
+            }
+            fail.matches = Some(m);
+        } else if nf & 3 == 1 {
+            let mut m = fail.nofail_matches.take().unwrap_or_default();
+            m.extend(hit.matched.iter().map(joined));
+            fail.nofail_matches = Some(m);
+        }
+        if in_cache {
+            self.mlfid_cache.store(mlfid, &fail);
+        }
+        fail
+    }
+}

@@ -1,0 +1,674 @@
+//! Python `re` patterns on Rust engines.
+//!
+//! fail2ban's filters are written in Python's regex dialect. A pattern is
+//! translated once; if it uses nothing beyond what the linear-time `regex` crate
+//! offers it runs there (no backtracking, no ReDoS), otherwise on `fancy-regex`
+//! with a backtracking limit. Known idioms with look-around that have an exact
+//! look-around-free equivalent (fail2ban's IPv6 tail and the date templates'
+//! word-boundary guards) are rewritten so that the common patterns stay linear.
+
+use std::fmt::Write as _;
+
+/// Default limit of backtracking steps of the fallback engine per search.
+pub const DEFAULT_BACKTRACK_LIMIT: usize = 1_000_000;
+
+/// A compiled Python-syntax regular expression.
+#[derive(Debug, Clone)]
+pub struct PyRegex {
+    inner: Inner,
+    /// Group names by index (index 0 is the whole match).
+    names: Vec<Option<String>>,
+    rust: String,
+}
+
+#[derive(Debug, Clone)]
+enum Inner {
+    Std(regex::Regex),
+    Fancy(fancy_regex::Regex),
+}
+
+/// Spans of the groups of one match (byte offsets), index 0 = whole match.
+#[derive(Debug, Clone, Default)]
+pub struct Caps {
+    /// `spans[i]` is the span of group `i` if it participated.
+    pub spans: Vec<Option<(usize, usize)>>,
+}
+
+impl Caps {
+    /// Start of the whole match.
+    pub fn start(&self) -> usize {
+        self.spans[0].map(|s| s.0).unwrap_or(0)
+    }
+    /// End of the whole match.
+    pub fn end(&self) -> usize {
+        self.spans[0].map(|s| s.1).unwrap_or(0)
+    }
+    /// Text of group `i` in `hay`.
+    pub fn get<'h>(&self, hay: &'h str, i: usize) -> Option<&'h str> {
+        self.spans
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|(s, e)| &hay[s..e])
+    }
+}
+
+/// The search hit the backtracking limit: the line is treated as not matching and
+/// must be reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overflow;
+
+impl PyRegex {
+    /// Compiles a Python pattern (`multiline` = Python's `re.MULTILINE`).
+    pub fn new(py: &str, multiline: bool) -> Result<PyRegex, String> {
+        PyRegex::with_limit(py, multiline, DEFAULT_BACKTRACK_LIMIT)
+    }
+
+    /// Like [`PyRegex::new`] with an explicit backtracking limit for the fallback.
+    pub fn with_limit(py: &str, multiline: bool, limit: usize) -> Result<PyRegex, String> {
+        let (std_text, needs_fancy) = translate(py, multiline, false)?;
+        if !needs_fancy {
+            if let Ok(re) = regex::RegexBuilder::new(&std_text)
+                .size_limit(64 << 20)
+                .dfa_size_limit(16 << 20)
+                .build()
+            {
+                let names = re.capture_names().map(|n| n.map(str::to_string)).collect();
+                return Ok(PyRegex {
+                    inner: Inner::Std(re),
+                    names,
+                    rust: std_text,
+                });
+            }
+        }
+        let (fancy_text, _) = translate(py, multiline, true)?;
+        let re = fancy_regex::RegexBuilder::new(&fancy_text)
+            .backtrack_limit(limit)
+            .delegate_size_limit(64 << 20)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let names = re.capture_names().map(|n| n.map(str::to_string)).collect();
+        Ok(PyRegex {
+            inner: Inner::Fancy(re),
+            names,
+            rust: fancy_text,
+        })
+    }
+
+    /// True when the pattern runs on the linear-time engine.
+    pub fn is_linear(&self) -> bool {
+        matches!(self.inner, Inner::Std(_))
+    }
+
+    /// The translated (Rust-syntax) pattern.
+    pub fn rust_pattern(&self) -> &str {
+        &self.rust
+    }
+
+    /// Group names by index.
+    pub fn group_names(&self) -> &[Option<String>] {
+        &self.names
+    }
+
+    /// Index of the named group.
+    pub fn group_index(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n.as_deref() == Some(name))
+    }
+
+    /// True if the pattern has a group of that name.
+    pub fn has_group(&self, name: &str) -> bool {
+        self.group_index(name).is_some()
+    }
+
+    /// Python's `search(hay)`.
+    pub fn search(&self, hay: &str) -> Result<Option<Caps>, Overflow> {
+        self.search_at(hay, 0)
+    }
+
+    /// Python's `search(hay, pos)`: look-behind and `\b` see text before `pos`,
+    /// `^` matches only at 0.
+    pub fn search_at(&self, hay: &str, pos: usize) -> Result<Option<Caps>, Overflow> {
+        match &self.inner {
+            Inner::Std(re) => {
+                let mut locs = re.capture_locations();
+                if re.captures_read_at(&mut locs, hay, pos).is_none() {
+                    return Ok(None);
+                }
+                let spans = (0..locs.len()).map(|i| locs.get(i)).collect();
+                Ok(Some(Caps { spans }))
+            }
+            Inner::Fancy(re) => match re.captures_from_pos(hay, pos) {
+                Ok(Some(c)) => {
+                    let spans = (0..c.len())
+                        .map(|i| c.get(i).map(|m| (m.start(), m.end())))
+                        .collect();
+                    Ok(Some(Caps { spans }))
+                }
+                Ok(None) => Ok(None),
+                Err(_) => Err(Overflow),
+            },
+        }
+    }
+
+    /// Python's `search(hay) is not None`.
+    pub fn is_match(&self, hay: &str) -> Result<bool, Overflow> {
+        match &self.inner {
+            Inner::Std(re) => Ok(re.is_match(hay)),
+            Inner::Fancy(re) => re.is_match(hay).map_err(|_| Overflow),
+        }
+    }
+}
+
+/// Exact IPv6 tail of fail2ban's `<HOST>`: the look-behind is always true there
+/// because every repetition before it ends with `:`.
+const IP6_TAIL_PY: &str = "(?:[0-9a-fA-F]{1,4}|(?<=:):)";
+const IP6_TAIL_STD: &str = "(?:[0-9a-fA-F]{1,4}|:)";
+/// Date-template guards (datetemplate.py) and their `regex`-crate equivalents.
+const BOUND_END_PY: &str = r"(?=\b|\W|$)";
+const BOUND_END_STD: &str = r"(?:\b|\b{end-half})";
+const BOUND_BEG_PY: &str = r"(?=^|\b|\W)";
+const BOUND_BEG_STD: &str = r"(?:\A|\b|\b{end-half})";
+
+/// Translates a Python pattern. Returns the Rust pattern and whether it needs the
+/// backtracking engine. With `fancy` the output is for `fancy-regex`.
+pub fn translate(py: &str, multiline: bool, fancy: bool) -> Result<(String, bool), String> {
+    let mut t = Translator {
+        src: py.chars().collect(),
+        pos: 0,
+        out: String::with_capacity(py.len() + 16),
+        fancy,
+        needs_fancy: false,
+        multiline,
+        verbose: false,
+        last_quant: false,
+    };
+    if multiline {
+        t.out.push_str("(?m)");
+    }
+    t.run()?;
+    Ok((t.out, t.needs_fancy))
+}
+
+struct Translator {
+    src: Vec<char>,
+    pos: usize,
+    out: String,
+    fancy: bool,
+    needs_fancy: bool,
+    multiline: bool,
+    verbose: bool,
+    last_quant: bool,
+}
+
+fn is_meta(c: char) -> bool {
+    matches!(
+        c,
+        '\\' | '.'
+            | '+'
+            | '*'
+            | '?'
+            | '('
+            | ')'
+            | '|'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '^'
+            | '$'
+            | '#'
+            | '&'
+            | '-'
+            | '~'
+    )
+}
+
+fn push_lit(out: &mut String, c: char) {
+    if is_meta(c) {
+        out.push('\\');
+        out.push(c);
+    } else if c == ' ' || c == '\t' {
+        // stays literal even under (?x)
+        let _ = write!(out, "\\x{{{:x}}}", c as u32);
+    } else {
+        out.push(c);
+    }
+}
+
+impl Translator {
+    fn peek(&self, off: usize) -> Option<char> {
+        self.src.get(self.pos + off).copied()
+    }
+
+    fn starts_with(&self, s: &str) -> bool {
+        s.chars()
+            .enumerate()
+            .all(|(k, c)| self.src.get(self.pos + k) == Some(&c))
+    }
+
+    fn run(&mut self) -> Result<(), String> {
+        while self.pos < self.src.len() {
+            let c = self.src[self.pos];
+            let was_quant = self.last_quant;
+            self.last_quant = false;
+            match c {
+                '\\' => self.escape()?,
+                '(' => self.group()?,
+                '[' => self.class()?,
+                '{' => {
+                    if let Some((q, len)) = self.quantifier() {
+                        self.out.push_str(&q);
+                        self.pos += len;
+                        self.last_quant = true;
+                    } else {
+                        self.out.push_str("\\{");
+                        self.pos += 1;
+                    }
+                }
+                '}' => {
+                    self.out.push_str("\\}");
+                    self.pos += 1;
+                }
+                '$' => {
+                    if self.multiline {
+                        self.out.push('$');
+                    } else {
+                        self.out.push_str("(?:\\n?\\z)");
+                    }
+                    self.pos += 1;
+                }
+                '*' | '+' | '?' => {
+                    if was_quant {
+                        // lazy `?` or possessive `+` modifier
+                        if c == '+' {
+                            self.needs_fancy = true;
+                        }
+                    } else {
+                        self.last_quant = true;
+                    }
+                    self.out.push(c);
+                    self.pos += 1;
+                }
+                _ => {
+                    self.out.push(c);
+                    self.pos += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `{m,n}` at pos → normalized quantifier and its length in chars.
+    fn quantifier(&self) -> Option<(String, usize)> {
+        let mut i = self.pos + 1;
+        let mut lo = String::new();
+        while let Some(c) = self.src.get(i).filter(|c| c.is_ascii_digit()) {
+            lo.push(*c);
+            i += 1;
+        }
+        let mut hi = None;
+        if self.src.get(i) == Some(&',') {
+            i += 1;
+            let mut h = String::new();
+            while let Some(c) = self.src.get(i).filter(|c| c.is_ascii_digit()) {
+                h.push(*c);
+                i += 1;
+            }
+            hi = Some(h);
+        }
+        if self.src.get(i) != Some(&'}') || (lo.is_empty() && hi.is_none()) {
+            return None;
+        }
+        let lo = if lo.is_empty() { "0".to_string() } else { lo };
+        let q = match hi {
+            None => format!("{{{lo}}}"),
+            Some(h) if h.is_empty() => format!("{{{lo},}}"),
+            Some(h) => format!("{{{lo},{h}}}"),
+        };
+        Some((q, i + 1 - self.pos))
+    }
+
+    fn hex(&mut self, n: usize) -> Result<u32, String> {
+        let mut v = 0u32;
+        for _ in 0..n {
+            let c = self.peek(0).ok_or("incomplete escape")?;
+            v = v * 16 + c.to_digit(16).ok_or("bad hex escape")?;
+            self.pos += 1;
+        }
+        Ok(v)
+    }
+
+    /// One escape outside a class; `pos` is at the backslash.
+    fn escape(&mut self) -> Result<(), String> {
+        self.pos += 1;
+        let c = self.peek(0).ok_or("bad escape (end of pattern)")?;
+        self.pos += 1;
+        match c {
+            'Z' => self.out.push_str("\\z"),
+            'A' | 'b' | 'B' | 'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'n' | 't' | 'r' | 'f' | 'v'
+            | 'a' => {
+                self.out.push('\\');
+                self.out.push(c);
+            }
+            'x' | 'u' | 'U' | '0' => {
+                let v = self.num_escape(c)?;
+                let _ = write!(self.out, "\\x{{{v:x}}}");
+            }
+            '1'..='9' => {
+                let mut n = c.to_digit(10).unwrap_or(0);
+                if let Some(d) = self.peek(0).and_then(|d| d.to_digit(10)) {
+                    n = n * 10 + d;
+                    self.pos += 1;
+                }
+                self.needs_fancy = true;
+                let _ = write!(self.out, "\\{n}");
+            }
+            c if c.is_ascii_alphanumeric() => return Err(format!("bad escape \\{c}")),
+            c => push_lit(&mut self.out, c),
+        }
+        Ok(())
+    }
+
+    fn num_escape(&mut self, c: char) -> Result<u32, String> {
+        Ok(match c {
+            'x' => self.hex(2)?,
+            'u' => self.hex(4)?,
+            'U' => self.hex(8)?,
+            _ => {
+                let mut v = 0;
+                let mut k = 0;
+                while k < 2 {
+                    match self.peek(0).and_then(|d| d.to_digit(8)) {
+                        Some(d) => {
+                            v = v * 8 + d;
+                            self.pos += 1;
+                        }
+                        None => break,
+                    }
+                    k += 1;
+                }
+                v
+            }
+        })
+    }
+
+    fn group(&mut self) -> Result<(), String> {
+        if self.starts_with(BOUND_END_PY) && !self.fancy {
+            self.out.push_str(BOUND_END_STD);
+            self.pos += BOUND_END_PY.chars().count();
+            return Ok(());
+        }
+        if self.starts_with(BOUND_BEG_PY) && !self.fancy {
+            self.out.push_str(BOUND_BEG_STD);
+            self.pos += BOUND_BEG_PY.chars().count();
+            return Ok(());
+        }
+        if self.starts_with(IP6_TAIL_PY) && !self.fancy {
+            self.out.push_str(IP6_TAIL_STD);
+            self.pos += IP6_TAIL_PY.chars().count();
+            return Ok(());
+        }
+        if self.peek(1) != Some('?') {
+            self.out.push('(');
+            self.pos += 1;
+            return Ok(());
+        }
+        // "(?"
+        let rest: String = self.src[self.pos + 2..].iter().take(3).collect();
+        if rest.starts_with("P<") {
+            self.out.push_str("(?P<");
+            self.pos += 4;
+            return Ok(());
+        }
+        if rest.starts_with("P=") {
+            let end = self.find_close(self.pos + 4).ok_or("unterminated (?P=")?;
+            let name: String = self.src[self.pos + 4..end].iter().collect();
+            self.needs_fancy = true;
+            let _ = write!(self.out, "\\k<{name}>");
+            self.pos = end + 1;
+            return Ok(());
+        }
+        if rest.starts_with(':') {
+            self.out.push_str("(?:");
+            self.pos += 3;
+            return Ok(());
+        }
+        if rest.starts_with('=') || rest.starts_with('!') || rest.starts_with('>') {
+            self.needs_fancy = true;
+            self.out.push_str("(?");
+            self.out.push_str(&rest[..1]);
+            self.pos += 3;
+            return Ok(());
+        }
+        if rest.starts_with("<=") || rest.starts_with("<!") {
+            self.needs_fancy = true;
+            self.out.push_str("(?");
+            self.out.push_str(&rest[..2]);
+            self.pos += 4;
+            return Ok(());
+        }
+        if rest.starts_with('<') {
+            // (?<name>...) is not Python syntax, but harmless to accept
+            self.out.push_str("(?P<");
+            self.pos += 3;
+            return Ok(());
+        }
+        if rest.starts_with('#') {
+            let end = self
+                .find_close(self.pos + 3)
+                .ok_or("unterminated comment")?;
+            self.pos = end + 1;
+            return Ok(());
+        }
+        if rest.starts_with('(') {
+            let end = self
+                .find_close(self.pos + 3)
+                .ok_or("unterminated condition")?;
+            let cond: String = self.src[self.pos + 3..end].iter().collect();
+            self.needs_fancy = true;
+            if cond.chars().all(|c| c.is_ascii_digit()) {
+                let _ = write!(self.out, "(?({cond})");
+            } else {
+                let _ = write!(self.out, "(?(<{cond}>)");
+            }
+            self.pos = end + 1;
+            return Ok(());
+        }
+        // inline flags: (?aiLmsux) or (?aiLmsux-imsx:...)
+        let mut i = self.pos + 2;
+        let mut flags = String::new();
+        while let Some(&c) = self.src.get(i) {
+            if "aiLmsux-".contains(c) {
+                if c != 'a' && c != 'L' && c != 'u' {
+                    flags.push(c);
+                }
+                if c == 'x' {
+                    self.verbose = true;
+                }
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        match self.src.get(i) {
+            Some(')') => {
+                if !flags.is_empty() && flags != "-" {
+                    let _ = write!(self.out, "(?{flags})");
+                }
+                self.pos = i + 1;
+            }
+            Some(':') => {
+                if flags.is_empty() || flags == "-" {
+                    self.out.push_str("(?:");
+                } else {
+                    let _ = write!(self.out, "(?{flags}:");
+                }
+                self.pos = i + 1;
+            }
+            _ => return Err("unknown extension (?".into()),
+        }
+        Ok(())
+    }
+
+    fn find_close(&self, from: usize) -> Option<usize> {
+        (from..self.src.len()).find(|&i| self.src[i] == ')')
+    }
+
+    /// A character class; `pos` is at `[`.
+    fn class(&mut self) -> Result<(), String> {
+        self.pos += 1;
+        self.out.push('[');
+        if self.peek(0) == Some('^') {
+            self.out.push('^');
+            self.pos += 1;
+        }
+        let mut first = true;
+        loop {
+            let c = self.peek(0).ok_or("unterminated character set")?;
+            if c == ']' && !first {
+                self.pos += 1;
+                self.out.push(']');
+                return Ok(());
+            }
+            first = false;
+            let item = self.class_item()?;
+            // range?
+            if let ClassItem::Char(a) = item {
+                if self.peek(0) == Some('-') && self.peek(1).is_some_and(|n| n != ']') {
+                    self.pos += 1;
+                    match self.class_item()? {
+                        ClassItem::Char(b) => {
+                            if b < a {
+                                return Err("bad character range".into());
+                            }
+                            push_lit(&mut self.out, a);
+                            self.out.push('-');
+                            push_lit(&mut self.out, b);
+                        }
+                        ClassItem::Set(s) => {
+                            return Err(format!("bad character range {a}-{s}"));
+                        }
+                    }
+                    continue;
+                }
+                push_lit(&mut self.out, a);
+            } else if let ClassItem::Set(s) = item {
+                self.out.push_str(&s);
+            }
+        }
+    }
+
+    fn class_item(&mut self) -> Result<ClassItem, String> {
+        let c = self.peek(0).ok_or("unterminated character set")?;
+        self.pos += 1;
+        if c != '\\' {
+            return Ok(ClassItem::Char(c));
+        }
+        let e = self.peek(0).ok_or("bad escape")?;
+        self.pos += 1;
+        Ok(match e {
+            'd' | 'D' | 'w' | 'W' | 's' | 'S' => ClassItem::Set(format!("\\{e}")),
+            'n' => ClassItem::Char('\n'),
+            't' => ClassItem::Char('\t'),
+            'r' => ClassItem::Char('\r'),
+            'f' => ClassItem::Char('\x0c'),
+            'v' => ClassItem::Char('\x0b'),
+            'a' => ClassItem::Char('\x07'),
+            'b' => ClassItem::Char('\x08'),
+            'x' | 'u' | 'U' | '0'..='7' => {
+                if e.is_ascii_digit() {
+                    self.pos -= 1;
+                    let v = self.num_escape('0')?;
+                    ClassItem::Char(char::from_u32(v).ok_or("bad escape")?)
+                } else {
+                    let v = self.num_escape(e)?;
+                    ClassItem::Char(char::from_u32(v).ok_or("bad escape")?)
+                }
+            }
+            e if e.is_ascii_alphanumeric() => return Err(format!("bad escape \\{e}")),
+            e => ClassItem::Char(e),
+        })
+    }
+}
+
+enum ClassItem {
+    Char(char),
+    Set(String),
+}
+
+impl std::fmt::Display for ClassItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClassItem::Char(c) => write!(f, "{c}"),
+            ClassItem::Set(s) => f.write_str(s),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(py: &str, hay: &str) -> Option<String> {
+        let re = PyRegex::new(py, false).unwrap_or_else(|e| panic!("{py}: {e}"));
+        re.search(hay)
+            .unwrap()
+            .map(|c| c.get(hay, 0).unwrap().to_string())
+    }
+
+    #[test]
+    fn python_semantics() {
+        // (pattern, haystack, expected whole match)
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            (r"a$", "xa\n", Some("a\n")),
+            (r"a$", "xa\nb", None),
+            (r"a\Z", "xa\n", None),
+            (r"a\Z", "xa", Some("a")),
+            (r"(?P<x>a)-(?P=x)", "a-a", Some("a-a")),
+            (r"(?P<x>a)-(?P=x)", "a-b", None),
+            (r"(?P<c>\[)?x(?(c)\]|$)", "[x]", Some("[x]")),
+            (r"(?P<c>\[)?x(?(c)\]|$)", "x", Some("x")),
+            (r"(?P<c>\[)?x(?(c)\]|$)", "[x", Some("x")),
+            (r"^(?P<c>\[)?x(?(c)\]|$)", "[x", None),
+            (r"[[]a]", "[a]", Some("[a]")),
+            (r"[\w\-.^_]+", "a-b.c^", Some("a-b.c^")),
+            (r"a{,2}b", "aaab", Some("aab")),
+            (r"{DATE}", "x{DATE}", Some("{DATE}")),
+            (r"\<x\>", "<x>", Some("<x>")),
+            (r"(?i)abc", "ABC", Some("ABC")),
+            (r"a(?#comment)b", "ab", Some("ab")),
+            (r"(?iu)jan", "JAN", Some("JAN")),
+            (r"x(?!y)", "xyxz", Some("x")),
+            (r"(?<=a)b", "cbab", Some("b")),
+            (r"[^]]+", "ab]", Some("ab")),
+            (r"\x41\u0042", "AB", Some("AB")),
+            (r"a b", "a b", Some("a b")),
+        ];
+        for (p, h, want) in cases {
+            assert_eq!(m(p, h).as_deref(), *want, "{p} on {h:?}");
+        }
+    }
+
+    #[test]
+    fn linear_engine_for_common_idioms() {
+        let ip6 = r"(?P<ip6>(?:[0-9a-fA-F]{1,4}::?|::){1,7}(?:[0-9a-fA-F]{1,4}|(?<=:):))";
+        let re = PyRegex::new(ip6, false).unwrap();
+        assert!(re.is_linear());
+        let c = re.search("from ::1 port").unwrap().unwrap();
+        assert_eq!(c.get("from ::1 port", 1), Some("::1"));
+        let c = re.search("x 2001:db8:: y").unwrap().unwrap();
+        assert_eq!(c.get("x 2001:db8:: y", 1), Some("2001:db8::"));
+        let d = PyRegex::new(r"(?=^|\b|\W)(\d+)(?=\b|\W|$)", false).unwrap();
+        assert!(d.is_linear());
+        assert!(d.search("a12b").unwrap().is_none());
+        assert!(d.search("a 12-").unwrap().is_some());
+        assert!(!PyRegex::new(r"a(?=b)", false).unwrap().is_linear());
+    }
+
+    #[test]
+    fn backtracking_is_bounded() {
+        let re = PyRegex::with_limit(r"^(a+)+(?=x)$", false, 100_000).unwrap();
+        let hay = format!("{}!", "a".repeat(40));
+        assert_eq!(re.search(&hay).unwrap_err(), Overflow);
+    }
+}
