@@ -1,1 +1,157 @@
-//! Log file followers (work in progress).
+//! Log file followers: the only crate of the workspace that reads log files.
+//!
+//! A [`FileFollower`] follows one path: it reads complete lines only (an incomplete last
+//! line is left until its `\n` arrives), strips `\r\n`, decodes (UTF-8 strict, falling back
+//! to replacement with one warning per file), tracks the byte position and the SHA-1 hash of
+//! the first line (hex of the first line including its `\n`, empty without a complete first
+//! line: what fail2ban stores in its database), and detects rotation: the file shrank below
+//! the position, its first line changed (copytruncate), or the path now names another inode
+//! (rename-and-create, delete-and-create). A rotated-away file stays open and is drained
+//! before the follower switches to the new one, so no complete line is lost or repeated.
+//!
+//! Two backends drive followers from a thread and publish [`TailEvent`]s on a crossbeam
+//! channel: [`PollingTail`] (stat every interval, upstream's `polling` backend) and
+//! [`InotifyTail`] (upstream's `pyinotify` backend: `IN_MODIFY` on files, create/move/delete
+//! on their directories). Both implement [`LineSource`] (the seam a systemd-journal source
+//! would implement too) and [`FileSource`] (adding/removing files). Glob expansion is the
+//! caller's job; so is `seekToTime` (skipping old lines of a `head` file by date).
+//!
+//! ```no_run
+//! use f2b_tail::{FileSource, LineSource, PollingTail, StartPos, TailEvent, Encoding};
+//! use std::time::Duration;
+//! let tail = PollingTail::spawn(Duration::from_secs(2));
+//! tail.add_file("/var/log/auth.log".as_ref(), StartPos::Tail, Encoding::Utf8);
+//! while let Ok(ev) = tail.events().recv() {
+//!     if let TailEvent::Line(l) = ev {
+//!         println!("{}:{} {}", l.path.display(), l.end, l.text);
+//!     }
+//! }
+//! ```
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+mod follower;
+mod inotify_tail;
+mod polling;
+mod runner;
+
+pub use follower::{sha1_hex, FileFollower};
+pub use inotify_tail::InotifyTail;
+pub use polling::PollingTail;
+
+/// Where the first opening of a file starts reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartPos {
+    /// From the beginning, or from a saved `(position, first-line hash)` when the hash still
+    /// matches (upstream `head` with the database position).
+    Head {
+        /// Saved position and hash from the database.
+        saved: Option<(u64, String)>,
+    },
+    /// From the current end of the file (upstream `tail`).
+    Tail,
+}
+
+/// Text encoding of a log file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// UTF-8 (strict, with replacement characters as fallback).
+    Utf8,
+    /// ISO-8859-1 (every byte is a character).
+    Latin1,
+}
+
+impl Encoding {
+    /// Decodes one line; the flag is true when replacement characters had to be used.
+    pub fn decode(self, raw: &[u8]) -> (String, bool) {
+        match self {
+            Encoding::Utf8 => match std::str::from_utf8(raw) {
+                Ok(s) => (s.to_string(), false),
+                Err(_) => (String::from_utf8_lossy(raw).into_owned(), true),
+            },
+            Encoding::Latin1 => (raw.iter().map(|&b| b as char).collect(), false),
+        }
+    }
+}
+
+/// One complete line of a log file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// The file it came from.
+    pub path: Arc<PathBuf>,
+    /// The decoded text without trailing `\r`/`\n`.
+    pub text: String,
+    /// Byte offset of the line's start.
+    pub offset: u64,
+    /// Byte offset just after its `\n`: the position to save.
+    pub end: u64,
+}
+
+/// Why a follower started over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RotationReason {
+    /// The file is smaller than the read position (truncate, copytruncate).
+    Truncated,
+    /// The first line changed (copytruncate that grew back past the position).
+    FirstLineChanged,
+    /// The path names another file now (rename-and-create, delete-and-create).
+    InodeChanged,
+}
+
+/// What a source reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TailEvent {
+    /// A complete line.
+    Line(LogLine),
+    /// A file was opened; reading starts at `pos`; `hash` is its first-line hash.
+    Opened {
+        /// The path.
+        path: Arc<PathBuf>,
+        /// First-line SHA-1 hex (empty if no complete first line).
+        hash: String,
+        /// Start position.
+        pos: u64,
+    },
+    /// Rotation detected; reading restarts at 0 (of the same or a new file).
+    Rotated {
+        /// The path.
+        path: Arc<PathBuf>,
+        /// Why.
+        reason: RotationReason,
+    },
+    /// The path does not exist (reported once until it reappears; it is retried).
+    Missing {
+        /// The path.
+        path: Arc<PathBuf>,
+    },
+    /// A line was not valid in the file's encoding (reported once per file).
+    DecodeWarning {
+        /// The path.
+        path: Arc<PathBuf>,
+    },
+    /// Reading failed (permissions, I/O); the follower retries later.
+    Error {
+        /// The path.
+        path: Arc<PathBuf>,
+        /// The error text.
+        message: String,
+    },
+}
+
+/// A source of log events (files now, the systemd journal later).
+pub trait LineSource: Send {
+    /// The channel the source publishes its events on.
+    fn events(&self) -> &crossbeam_channel::Receiver<TailEvent>;
+    /// Stops the source's thread and waits for it.
+    fn stop(&mut self);
+}
+
+/// A [`LineSource`] following files.
+pub trait FileSource: LineSource {
+    /// Starts following `path` (no glob expansion; a missing file is retried).
+    fn add_file(&self, path: &Path, start: StartPos, encoding: Encoding);
+    /// Stops following `path`.
+    fn remove_file(&self, path: &Path);
+}

@@ -1,0 +1,85 @@
+//! The polling backend (upstream `filterpoll.py`): every interval, each file whose
+//! `(mtime, inode, size)` changed is read.
+
+use std::path::Path;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::runner::{Cmd, Runner};
+use crate::{Encoding, FileSource, LineSource, StartPos, TailEvent};
+
+/// Follows files by polling them from a background thread.
+pub struct PollingTail {
+    cmds: Option<Sender<Cmd>>,
+    events: Receiver<TailEvent>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl PollingTail {
+    /// Starts the polling thread with the given interval (upstream `sleeptime`, 2 s).
+    pub fn spawn(interval: Duration) -> Self {
+        let (ctx, crx) = crossbeam_channel::unbounded::<Cmd>();
+        let (etx, erx) = crossbeam_channel::unbounded();
+        let thread = std::thread::Builder::new()
+            .name("f2b-tail-poll".into())
+            .spawn(move || {
+                let mut runner = Runner::new(etx);
+                let mut next = Instant::now() + interval;
+                loop {
+                    match crx.recv_deadline(next) {
+                        Ok(cmd) => {
+                            if let Some(i) = runner.apply(cmd) {
+                                runner.poll(i);
+                            }
+                        }
+                        Err(RecvTimeoutError::Timeout) => {
+                            runner.poll_changed(false);
+                            next = Instant::now() + interval;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            })
+            .expect("spawn polling thread");
+        PollingTail {
+            cmds: Some(ctx),
+            events: erx,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl LineSource for PollingTail {
+    fn events(&self) -> &Receiver<TailEvent> {
+        &self.events
+    }
+
+    fn stop(&mut self) {
+        self.cmds = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl FileSource for PollingTail {
+    fn add_file(&self, path: &Path, start: StartPos, encoding: Encoding) {
+        if let Some(c) = &self.cmds {
+            let _ = c.send(Cmd::Add(path.to_path_buf(), start, encoding));
+        }
+    }
+
+    fn remove_file(&self, path: &Path) {
+        if let Some(c) = &self.cmds {
+            let _ = c.send(Cmd::Remove(path.to_path_buf()));
+        }
+    }
+}
+
+impl Drop for PollingTail {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

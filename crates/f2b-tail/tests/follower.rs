@@ -1,0 +1,229 @@
+//! Behaviour of one follower: line splitting, incomplete lines, `\r\n`, decoding, hashes,
+//! start positions, rotation kinds, files appearing later. Data-driven where possible.
+
+use f2b_tail::{Encoding, FileFollower, RotationReason, StartPos, TailEvent};
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+fn append(p: &Path, data: &[u8]) {
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .unwrap();
+    f.write_all(data).unwrap();
+}
+
+fn poll(f: &mut FileFollower) -> Vec<TailEvent> {
+    let mut out = Vec::new();
+    f.poll(&mut |e| out.push(e)).unwrap();
+    out
+}
+
+fn lines(evs: &[TailEvent]) -> Vec<String> {
+    evs.iter()
+        .filter_map(|e| match e {
+            TailEvent::Line(l) => Some(l.text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn writes_become_lines() {
+    // (bytes written in successive steps, lines expected after each step)
+    let cases: &[(&[&[u8]], &[&[&str]])] = &[
+        (&[b"a\nb\n"], &[&["a", "b"]]),
+        (&[b"par", b"tial\n"], &[&[], &["partial"]]),
+        (&[b"crlf\r\n", b"double\r\r\n"], &[&["crlf"], &["double"]]),
+        (&[b"\n\n"], &[&["", ""]]),
+        (
+            &[b"caf\xc3\xa9\n", b"bad\xff\n"],
+            &[&["caf\u{e9}"], &["bad\u{fffd}"]],
+        ),
+        (&[b"x\xc3", b"\xa9y\n"], &[&[], &["x\u{e9}y"]]),
+    ];
+    for (writes, want) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("log");
+        let mut f = FileFollower::new(&p, StartPos::Head { saved: None }, Encoding::Utf8);
+        for (w, exp) in writes.iter().zip(want.iter()) {
+            append(&p, w);
+            assert_eq!(lines(&poll(&mut f)), *exp, "writes {writes:?}");
+        }
+    }
+}
+
+#[test]
+fn decode_warning_once_per_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("log");
+    append(&p, b"a\xff\nb\xfe\n");
+    let mut f = FileFollower::new(&p, StartPos::Head { saved: None }, Encoding::Utf8);
+    let evs = poll(&mut f);
+    let warnings = evs
+        .iter()
+        .filter(|e| matches!(e, TailEvent::DecodeWarning { .. }))
+        .count();
+    assert_eq!(warnings, 1);
+    let mut l = FileFollower::new(&p, StartPos::Head { saved: None }, Encoding::Latin1);
+    assert_eq!(lines(&poll(&mut l)), ["a\u{ff}", "b\u{fe}"]);
+}
+
+#[test]
+fn first_line_hash_is_sha1_of_the_line_with_newline() {
+    // values from `printf … | sha1sum`
+    let cases: &[(&[u8], &str)] = &[
+        (b"abc\n", "03cfd743661f07975fa2f1220c5194cbaff48451"),
+        (b"abc\nmore\n", "03cfd743661f07975fa2f1220c5194cbaff48451"),
+        (
+            b"Nov 25 10:00:00 host sshd[1]: x\r\nnext\n",
+            "69516845e48a1c73c0340a31ce03abac1de4bfa6",
+        ),
+        (b"no newline", ""),
+        (b"", ""),
+    ];
+    for (content, want) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("log");
+        append(&p, content);
+        let mut f = FileFollower::new(&p, StartPos::Head { saved: None }, Encoding::Utf8);
+        let evs = poll(&mut f);
+        assert!(
+            evs.contains(&TailEvent::Opened {
+                path: f.path().clone(),
+                hash: want.to_string(),
+                pos: 0
+            }),
+            "{evs:?}"
+        );
+        assert_eq!(f.hash(), Some(*want));
+    }
+}
+
+#[test]
+fn start_positions() {
+    let content = b"one\ntwo\nthree\n";
+    let h = "bd9a4d2a0d7ad1a2ea28aabe2a8a3e5d3eb5e9b0"; // not the hash of "one\n"
+    let good = f2b_tail::sha1_hex(b"one\n");
+    let cases: Vec<(StartPos, Vec<&str>)> = vec![
+        (
+            StartPos::Head { saved: None },
+            vec!["one", "two", "three", "four"],
+        ),
+        (StartPos::Tail, vec!["four"]),
+        (
+            StartPos::Head {
+                saved: Some((4, good.clone())),
+            },
+            vec!["two", "three", "four"],
+        ),
+        (
+            StartPos::Head {
+                saved: Some((4, h.to_string())),
+            },
+            vec!["one", "two", "three", "four"],
+        ),
+        (
+            StartPos::Head {
+                saved: Some((999, good.clone())),
+            },
+            vec!["one", "two", "three", "four"],
+        ),
+    ];
+    for (start, want) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("log");
+        append(&p, content);
+        let mut f = FileFollower::new(&p, start.clone(), Encoding::Utf8);
+        let mut got = lines(&poll(&mut f));
+        append(&p, b"four\n");
+        got.extend(lines(&poll(&mut f)));
+        assert_eq!(got, want, "start {start:?}");
+    }
+}
+
+#[test]
+fn rotations_are_detected_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("log");
+    let rotated = dir.path().join("log.1");
+    let mut f = FileFollower::new(&p, StartPos::Head { saved: None }, Encoding::Utf8);
+    assert!(matches!(poll(&mut f)[..], [TailEvent::Missing { .. }]));
+    assert!(poll(&mut f).is_empty(), "missing is reported once");
+    append(&p, b"a1\na2\n");
+    assert_eq!(lines(&poll(&mut f)), ["a1", "a2"]);
+
+    // rename + create, with a late write to the renamed file before we look
+    std::fs::rename(&p, &rotated).unwrap();
+    append(&p, b"b1\n");
+    append(&rotated, b"a3\n");
+    let evs = poll(&mut f);
+    assert_eq!(lines(&evs), ["a3", "b1"]);
+    assert!(evs.iter().any(|e| matches!(
+        e,
+        TailEvent::Rotated {
+            reason: RotationReason::InodeChanged,
+            ..
+        }
+    )));
+
+    // copytruncate, polled while empty
+    std::fs::copy(&p, &rotated).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&p)
+        .unwrap();
+    let evs = poll(&mut f);
+    assert!(evs.iter().any(|e| matches!(
+        e,
+        TailEvent::Rotated {
+            reason: RotationReason::Truncated,
+            ..
+        }
+    )));
+    append(&p, b"c1\n");
+    assert_eq!(lines(&poll(&mut f)), ["c1"]);
+
+    // copytruncate that grew back past the position before we looked
+    OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&p)
+        .unwrap();
+    append(&p, b"d1-longer-line\n");
+    let evs = poll(&mut f);
+    assert_eq!(lines(&evs), ["d1-longer-line"]);
+    assert!(evs.iter().any(|e| matches!(
+        e,
+        TailEvent::Rotated {
+            reason: RotationReason::FirstLineChanged,
+            ..
+        }
+    )));
+
+    // delete, then the file comes back
+    std::fs::remove_file(&p).unwrap();
+    assert!(matches!(poll(&mut f)[..], [TailEvent::Missing { .. }]));
+    append(&p, b"e1\n");
+    assert_eq!(lines(&poll(&mut f)), ["e1"]);
+}
+
+#[test]
+fn positions_point_after_each_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("log");
+    append(&p, b"ab\r\ncde\nf");
+    let mut f = FileFollower::new(&p, StartPos::Head { saved: None }, Encoding::Utf8);
+    let got: Vec<(u64, u64)> = poll(&mut f)
+        .into_iter()
+        .filter_map(|e| match e {
+            TailEvent::Line(l) => Some((l.offset, l.end)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, [(0, 4), (4, 8)]);
+    assert_eq!(f.position(), Some(8));
+}
