@@ -26,7 +26,11 @@ struct Run {
 fn run(regex_bin: &Path, filter: &str, log: &str, ours: bool) -> Run {
     let samples = workspace_root().join("etc-fail2ban-samples");
     let filter_arg = if ours {
-        samples.join("filter.d").join(format!("{filter}.conf")).display().to_string()
+        samples
+            .join("filter.d")
+            .join(format!("{filter}.conf"))
+            .display()
+            .to_string()
     } else {
         filter.to_string()
     };
@@ -38,7 +42,11 @@ fn run(regex_bin: &Path, filter: &str, log: &str, ours: bool) -> Run {
         .output()
         .expect("run fail2ban-regex");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{} {filter_arg} failed:\n{text}", regex_bin.display());
+    assert!(
+        out.status.success(),
+        "{} {filter_arg} failed:\n{text}",
+        regex_bin.display()
+    );
     let totals = text
         .lines()
         .find(|l| l.starts_with("Lines: "))
@@ -66,7 +74,10 @@ fn sample_filters_match_attacks_only_real_and_ours_agree() {
     let ours = bin("fail2ban-regex");
     for &(filter, log, own) in CASES {
         let real = run(Path::new("/usr/bin/fail2ban-regex"), filter, log, own);
-        assert!(!real.matched.is_empty(), "{filter}: upstream matched nothing in {log}");
+        assert!(
+            !real.matched.is_empty(),
+            "{filter}: upstream matched nothing in {log}"
+        );
         assert!(
             real.matched.iter().all(|l| !l.contains(LEGIT)),
             "{filter}: the legitimate address was matched: {:?}",
