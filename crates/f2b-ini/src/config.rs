@@ -134,10 +134,12 @@ impl Config {
     /// Option names of a section: own ones in order, then DEFAULT's not yet listed
     /// when `with_default` (upstream returns an unordered set there).
     pub fn options(&self, sec: &str, with_default: bool) -> Result<Vec<String>, Error> {
-        let s = self
-            .sections
-            .get(sec)
-            .ok_or_else(|| Error::new(ErrorKind::NoSection, format!("No section: {sec:?}")))?;
+        let s = self.sections.get(sec).ok_or_else(|| {
+            Error::new(
+                ErrorKind::NoSection,
+                format!("No section: {}", crate::loader::py_repr_str(sec)),
+            )
+        })?;
         let mut out: Vec<String> = s.keys().cloned().collect();
         if with_default {
             out.extend(self.defaults.keys().filter(|k| !s.contains_key(k)).cloned());
@@ -169,7 +171,7 @@ impl Config {
             None if sec == "DEFAULT" => Ok(None),
             None => Err(Error::new(
                 ErrorKind::NoSection,
-                format!("No section: {sec:?}"),
+                format!("No section: {}", crate::loader::py_repr_str(sec)),
             )),
         }
     }
@@ -251,7 +253,11 @@ fn split_section_opt(opt: &str) -> Option<(&str, &str)> {
 pub(crate) fn no_option(key: &str, sec: &str) -> Error {
     Error::new(
         ErrorKind::NoOption,
-        format!("No option {key:?} in section: {sec:?}"),
+        format!(
+            "No option {} in section: {}",
+            crate::loader::py_repr_str(key),
+            crate::loader::py_repr_str(sec)
+        ),
     )
 }
 

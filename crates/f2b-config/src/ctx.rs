@@ -1,0 +1,193 @@
+//! Shared reading state (upstream's `share_config`): the base directory, the file
+//! loader with its caches, merged configs by logical name, and the log sink.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use f2b_ini::{lower_vars, Config, Diags, Level, Loader, OMap};
+use f2b_protocol::Value;
+
+use crate::error::Error;
+
+/// Reading context shared by all readers of one configuration load.
+#[derive(Debug)]
+pub struct Ctx {
+    /// Base directory without trailing `/` (`-c DIR`).
+    pub basedir: String,
+    /// File loader and caches.
+    pub loader: Loader,
+    configs: HashMap<String, (Rc<Config>, bool)>,
+}
+
+/// Option types of the readers' option templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptType {
+    /// Plain string.
+    Str,
+    /// Python `int()`.
+    Int,
+    /// `_as_bool`.
+    Bool,
+}
+
+/// One template entry: (type, name, default).
+pub type OptSpec = (OptType, &'static str, Option<DefVal>);
+
+/// A template default value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DefVal {
+    /// A string default.
+    Str(&'static str),
+    /// A bool default.
+    Bool(bool),
+}
+
+impl DefVal {
+    pub(crate) fn value(self) -> Value {
+        match self {
+            DefVal::Str(s) => Value::str(s),
+            DefVal::Bool(b) => Value::Bool(b),
+        }
+    }
+}
+
+/// Python `str()` of a typed option value (for `vars=`), `None` for Python `None`.
+pub fn py_str(v: &Value) -> Option<String> {
+    match v {
+        Value::None => None,
+        Value::Str(s) => Some(s.clone()),
+        other => Some(other.str_()),
+    }
+}
+
+/// Turns a Python dict of typed values into lower-cased `vars`.
+pub fn to_vars(p: &OMap<Value>) -> Vec<(String, String)> {
+    let raw: Vec<(String, String)> = p
+        .iter()
+        .filter_map(|(k, v)| py_str(v).map(|s| (k.clone(), s)))
+        .collect();
+    lower_vars(&raw)
+}
+
+impl Ctx {
+    /// A fresh context for `basedir` (trailing `/` stripped like upstream).
+    pub fn new(basedir: &str) -> Self {
+        Ctx {
+            basedir: basedir.trim_end_matches('/').to_string(),
+            loader: Loader::new(),
+            configs: HashMap::new(),
+        }
+    }
+
+    /// The log sink.
+    pub fn diags(&mut self) -> &mut Diags {
+        &mut self.loader.diags
+    }
+
+    /// Logs one record.
+    pub fn log(&mut self, level: Level, logger: &'static str, msg: impl Into<String>) {
+        self.loader.diags.push(level, logger, msg);
+    }
+
+    /// Reads (once) the merged config for a logical name like `filter.d/sshd`;
+    /// the flag tells whether any file was read.
+    pub fn read_shared(&mut self, name: &str) -> Result<(Rc<Config>, bool), Error> {
+        if let Some((c, ok)) = self.configs.get(name) {
+            return Ok((c.clone(), *ok));
+        }
+        let basedir = self.basedir.clone();
+        let r = match self.loader.read_named(&basedir, name)? {
+            Some(c) => (Rc::new(c), true),
+            None => (Rc::new(Config::new()), false),
+        };
+        self.configs.insert(name.to_string(), r.clone());
+        Ok(r)
+    }
+
+    /// Reads a logical name into a fresh (owned, mutable) config.
+    pub fn read_owned(&mut self, name: &str) -> Result<(Config, bool), Error> {
+        let basedir = self.basedir.clone();
+        Ok(match self.loader.read_named(&basedir, name)? {
+            Some(c) => (c, true),
+            None => (Config::new(), false),
+        })
+    }
+}
+
+const LOGGER: &str = "fail2ban.configreader";
+
+/// `ConfigReaderUnshared.getOptions`: reads the template's options from `sec`,
+/// skipping names present in `p_opts`, with upstream's fallbacks and warnings.
+pub fn get_options(
+    ctx: &mut Ctx,
+    cfg: &Config,
+    sec: &str,
+    template: &[OptSpec],
+    p_opts: &OMap<Value>,
+    should_exist: bool,
+    convert: bool,
+) -> Result<OMap<Value>, Error> {
+    let vars = to_vars(p_opts);
+    let mut values = OMap::new();
+    for &(ty, name, default) in template {
+        if p_opts.contains_key(name) {
+            continue;
+        }
+        match cfg.get(sec, name, &vars) {
+            Ok(v) => {
+                if !convert {
+                    values.insert(name.to_string(), Value::Str(v));
+                    continue;
+                }
+                match ty {
+                    OptType::Str => values.insert(name.to_string(), Value::Str(v)),
+                    OptType::Bool => {
+                        values.insert(name.to_string(), Value::Bool(crate::helpers::as_bool(&v)))
+                    }
+                    OptType::Int => {
+                        match crate::helpers::py_int(&v) {
+                            Some(i) => values.insert(name.to_string(), Value::Int(i)),
+                            None => {
+                                let d = default.map(DefVal::value).unwrap_or(Value::None);
+                                ctx.log(
+                                Level::Warning,
+                                LOGGER,
+                                format!("Wrong value for '{name}' in '{sec}'. Using default one: '{}'", d.repr()),
+                            );
+                                values.insert(name.to_string(), d);
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => match e.kind() {
+                f2b_ini::ErrorKind::NoSection => {
+                    if should_exist {
+                        return Err(e.into());
+                    }
+                    ctx.log(Level::Error, LOGGER, e.message().to_string());
+                    values.insert(
+                        name.to_string(),
+                        default.map(DefVal::value).unwrap_or(Value::None),
+                    );
+                }
+                f2b_ini::ErrorKind::NoOption => {
+                    if let Some(d) = default {
+                        let d = d.value();
+                        ctx.log(
+                            Level::Warning,
+                            LOGGER,
+                            format!(
+                                "'{name}' not defined in '{sec}'. Using default one: {}",
+                                d.repr()
+                            ),
+                        );
+                        values.insert(name.to_string(), d);
+                    }
+                }
+                _ => return Err(e.into()),
+            },
+        }
+    }
+    Ok(values)
+}

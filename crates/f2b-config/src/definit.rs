@@ -1,0 +1,461 @@
+//! Readers of files with `[Definition]` and `[Init]` sections
+//! (`DefinitionInitConfigReader`): filters (`filter.d/`) and actions (`action.d/`).
+//!
+//! Precedence of a parameter, highest first: argument in the jail's spec
+//! (`sshd[mode=aggressive]`) → `[Init]` → `[Definition]`. Combined options get
+//! read-time `<tag>` substitution.
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use f2b_ini::{split_conditional, Config, ErrorKind as IniKind, Level, OMap};
+use f2b_protocol::Value;
+
+use crate::ctx::{get_options, py_str, to_vars, Ctx, OptSpec, OptType};
+use crate::error::Error;
+use crate::helpers::{as_bool, py_int};
+use crate::shlex::shlex_split;
+use crate::tags::{substitute_recursive_tags, TagError};
+
+/// Options of a filter (`FilterReader._configOpts`).
+pub const FILTER_OPTS: &[OptSpec] = &[
+    (OptType::Str, "usedns", None),
+    (OptType::Str, "prefregex", None),
+    (OptType::Str, "ignoreregex", None),
+    (OptType::Str, "failregex", None),
+    (OptType::Int, "maxlines", None),
+    (OptType::Str, "datepattern", None),
+    (OptType::Str, "journalmatch", None),
+];
+
+/// Options of an action (`ActionReader._configOpts`).
+pub const ACTION_OPTS: &[OptSpec] = &[
+    (OptType::Str, "actionstart", None),
+    (OptType::Bool, "actionstart_on_demand", None),
+    (OptType::Str, "actionstop", None),
+    (OptType::Str, "actionflush", None),
+    (OptType::Str, "actionreload", None),
+    (OptType::Str, "actioncheck", None),
+    (OptType::Str, "actionrepair", None),
+    (OptType::Bool, "actionrepair_on_unban", None),
+    (OptType::Str, "actionban", None),
+    (OptType::Str, "actionprolong", None),
+    (OptType::Str, "actionreban", None),
+    (OptType::Str, "actionunban", None),
+    (OptType::Bool, "norestored", None),
+];
+
+const LOGGER: &str = "fail2ban.configreader";
+
+/// State of one filter or action reader.
+#[derive(Debug)]
+pub struct DefInit {
+    /// Logical file name (`filter.d/sshd`).
+    pub file: String,
+    /// Jail this reader belongs to.
+    pub jail: String,
+    /// `_initOpts`: jail-spec arguments, `[Init]` options, `known/*`.
+    pub init_opts: OMap<String>,
+    p_opts: OMap<Value>,
+    /// `_opts`: `[Definition]` options read.
+    pub opts: OMap<Value>,
+    def_cache: HashMap<String, Option<String>>,
+    cfg: Rc<Config>,
+    config_opts: &'static [OptSpec],
+}
+
+impl DefInit {
+    /// A reader for `file` (e.g. `filter.d/sshd`) with the jail's arguments.
+    pub fn new(
+        file: String,
+        jail: &str,
+        init_opts: OMap<String>,
+        config_opts: &'static [OptSpec],
+    ) -> Self {
+        DefInit {
+            file,
+            jail: jail.to_string(),
+            init_opts,
+            p_opts: OMap::new(),
+            opts: OMap::new(),
+            def_cache: HashMap::new(),
+            cfg: Rc::new(Config::new()),
+            config_opts,
+        }
+    }
+
+    /// Reads the files; false when none could be read.
+    pub fn read(&mut self, ctx: &mut Ctx) -> Result<bool, Error> {
+        let (cfg, ok) = ctx.read_shared(&self.file)?;
+        self.cfg = cfg;
+        Ok(ok)
+    }
+
+    /// The merged config of this reader.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// `getOptions(pOpts, all)`.
+    pub fn get_options(
+        &mut self,
+        ctx: &mut Ctx,
+        p_opts: &OMap<Value>,
+        all: bool,
+    ) -> Result<(), Error> {
+        let mut p = p_opts.clone();
+        for (k, v) in self.init_opts.iter() {
+            p.insert(k.clone(), Value::Str(v.clone()));
+        }
+        let cfg = self.cfg.clone();
+        self.opts = get_options(ctx, &cfg, "Definition", self.config_opts, &p, false, false)?;
+        self.p_opts = p;
+        if cfg.has_section("Init") {
+            for opt in cfg.options("Init", false)? {
+                if opt == "__name__" {
+                    continue;
+                }
+                let mut v = None;
+                if !opt.starts_with("known/") {
+                    let got = cfg.get("Init", &opt, &[])?;
+                    self.init_opts.insert(format!("known/{opt}"), got.clone());
+                    v = Some(got);
+                }
+                if !self.init_opts.contains_key(&opt) {
+                    let got = match v {
+                        Some(v) => v,
+                        None => cfg.get("Init", &opt, &[])?,
+                    };
+                    self.init_opts.insert(opt, got);
+                }
+            }
+        }
+        if all && cfg.has_section("Definition") {
+            for opt in cfg.options("Definition", true)? {
+                if opt == "__name__" || self.opts.contains_key(&opt) {
+                    continue;
+                }
+                let v = cfg.get("Definition", &opt, &[])?;
+                self.opts.insert(opt, Value::Str(v));
+            }
+        }
+        Ok(())
+    }
+
+    /// `getCombOption`: `[Definition]` option with `sec/opt` support, using the
+    /// pre-set options as vars; cached per reader.
+    fn comb_option(&mut self, name: &str) -> Result<Option<String>, Error> {
+        if let Some(v) = self.def_cache.get(name) {
+            return Ok(v.clone());
+        }
+        let vars = to_vars(&self.p_opts);
+        let v = match self.cfg.get_ex("Definition", name, &vars) {
+            Ok(v) => Some(v),
+            Err(e) if matches!(e.kind(), IniKind::NoSection | IniKind::NoOption) => None,
+            Err(e) => return Err(e.into()),
+        };
+        self.def_cache.insert(name.to_string(), v.clone());
+        Ok(v)
+    }
+
+    /// `getCombined(ignore)`: options merged with init options, tags substituted,
+    /// typed options converted.
+    pub fn get_combined(&mut self, ctx: &mut Ctx, ignore: &[&str]) -> Result<OMap<Value>, Error> {
+        let mut combined: OMap<Value> = self.opts.clone();
+        for (k, v) in self.init_opts.iter() {
+            combined.insert(k.clone(), Value::Str(v.clone()));
+        }
+        if combined.is_empty() {
+            return Ok(combined);
+        }
+        let mut ign: HashSet<String> = ignore.iter().map(|s| s.to_string()).collect();
+        for k in combined.keys() {
+            if let Some((base, _)) = split_conditional(k) {
+                ign.insert(base.to_string());
+            }
+        }
+        // None values take no part (they are never replaced and never replace)
+        let mut strs: OMap<String> = OMap::new();
+        for (k, v) in combined.iter() {
+            if let Some(s) = py_str(v) {
+                strs.insert(k.clone(), s);
+            }
+        }
+        substitute_recursive_tags(&mut strs, &ign, |t| self.comb_option(t)).map_err(
+            |e| match e {
+                TagError::Recursive(m) => Error::value(m),
+                TagError::Lookup(e) => e,
+            },
+        )?;
+        let mut out = OMap::new();
+        for (k, v) in combined.iter() {
+            match strs.get(k) {
+                Some(s) if !matches!(v, Value::None) => {
+                    out.insert(k.clone(), Value::Str(s.clone()))
+                }
+                _ => out.insert(k.clone(), v.clone()),
+            }
+        }
+        for &(ty, name, _) in self.config_opts {
+            let Some(Value::Str(v)) = out.get(name).cloned() else {
+                continue;
+            };
+            match ty {
+                OptType::Str => {}
+                OptType::Bool => out.insert(name.to_string(), Value::Bool(as_bool(&v))),
+                OptType::Int => match py_int(&v) {
+                    Some(i) => out.insert(name.to_string(), Value::Int(i)),
+                    None => {
+                        ctx.log(
+                            Level::Warning,
+                            LOGGER,
+                            format!(
+                                "Wrong int value {} for {}. Using default one: None",
+                                Value::str(v.as_str()).repr(),
+                                Value::str(name).repr()
+                            ),
+                        );
+                        out.insert(name.to_string(), Value::None);
+                    }
+                },
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn cmd(items: Vec<Value>) -> Value {
+    Value::List(items)
+}
+
+/// `FilterReader._fillStream`: filter options to commands (usedns first, then
+/// prefregex/maxlines, regex lists, datepattern, journal matches).
+pub fn fill_filter_stream(
+    stream: &mut Vec<Value>,
+    opts: &OMap<Value>,
+    jail: &str,
+) -> Result<(), Error> {
+    let mut prio0idx = 0;
+    let j = || Value::str(jail);
+    for (opt, value) in opts.iter() {
+        if matches!(value, Value::None) {
+            continue;
+        }
+        let text = || py_str(value).unwrap_or_default();
+        if opt == "failregex" || opt == "ignoreregex" {
+            let multi: Vec<Value> = text()
+                .split('\n')
+                .filter(|r| !r.is_empty())
+                .map(Value::str)
+                .collect();
+            let name = Value::str(format!("add{opt}"));
+            if multi.len() > 1 {
+                stream.push(cmd(vec![
+                    Value::str("multi-set"),
+                    j(),
+                    name,
+                    Value::List(multi),
+                ]));
+            } else if let Some(one) = multi.into_iter().next() {
+                stream.push(cmd(vec![Value::str("set"), j(), name, one]));
+            }
+        } else if opt == "usedns" || opt == "maxlines" || opt == "prefregex" {
+            let at = if opt == "usedns" { 0 } else { prio0idx };
+            stream.insert(
+                at,
+                cmd(vec![
+                    Value::str("set"),
+                    j(),
+                    Value::str(opt.as_str()),
+                    value.clone(),
+                ]),
+            );
+            prio0idx += 1;
+        } else if "datepattern".contains(opt.as_str()) {
+            // upstream tests `opt in ('datepattern')`, a substring test
+            stream.push(cmd(vec![
+                Value::str("set"),
+                j(),
+                Value::str(opt.as_str()),
+                value.clone(),
+            ]));
+        } else if opt == "journalmatch" {
+            for m in text().split('\n') {
+                if m.is_empty() {
+                    continue;
+                }
+                let mut c = vec![Value::str("set"), j(), Value::str("addjournalmatch")];
+                c.extend(
+                    shlex_split(m)
+                        .map_err(Error::value)?
+                        .into_iter()
+                        .map(Value::Str),
+                );
+                stream.push(cmd(c));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A filter reader (`FilterReader`).
+#[derive(Debug)]
+pub struct FilterReader {
+    /// Filter name as given in the jail (`sshd`).
+    pub name: String,
+    /// Common state.
+    pub base: DefInit,
+}
+
+impl FilterReader {
+    /// A reader for `filter.d/<name>` in `jail` with spec arguments `args`.
+    pub fn new(name: &str, jail: &str, args: OMap<String>) -> Self {
+        FilterReader {
+            name: name.to_string(),
+            base: DefInit::new(
+                f2b_ini::py::path_join("filter.d", name),
+                jail,
+                args,
+                FILTER_OPTS,
+            ),
+        }
+    }
+
+    /// `applyAutoOptions(backend)`: sets `logtype` (file/journal) unless given.
+    pub fn apply_auto_options(&mut self, backend: &str) {
+        let given = self
+            .base
+            .init_opts
+            .get("logtype")
+            .is_some_and(|v| !v.is_empty());
+        let in_def = self
+            .base
+            .config()
+            .section("Definition")
+            .is_some_and(|s| s.contains_key("logtype"));
+        if !given && !in_def {
+            let t = if backend.starts_with("systemd") {
+                "journal"
+            } else {
+                "file"
+            };
+            self.base.init_opts.insert("logtype".into(), t.into());
+        }
+    }
+
+    /// `convert()`: the filter's stream part.
+    pub fn convert(&mut self, ctx: &mut Ctx) -> Result<Vec<Value>, Error> {
+        let opts = self.base.get_combined(ctx, &[])?;
+        let mut stream = Vec::new();
+        if !opts.is_empty() {
+            fill_filter_stream(&mut stream, &opts, &self.base.jail)?;
+        }
+        Ok(stream)
+    }
+}
+
+/// An action reader (`ActionReader`).
+#[derive(Debug)]
+pub struct ActionReader {
+    /// The action name in the jail (`actname`).
+    pub actname: String,
+    /// Common state.
+    pub base: DefInit,
+}
+
+/// Tags left for the server at run time (`CommandAction._escapedTags` + timeout, bantime).
+const ACTION_IGNORE: &[&str] = &[
+    "matches",
+    "ipmatches",
+    "ipjailmatches",
+    "timeout",
+    "bantime",
+];
+
+impl ActionReader {
+    /// A reader for `action.d/<file>` in `jail` with arguments `args`; derives
+    /// `name` and `actname` like upstream.
+    pub fn new(file: &str, jail: &str, mut args: OMap<String>) -> Self {
+        let n = match args.get("name") {
+            Some(n) => n.clone(),
+            None => {
+                args.insert("name".into(), jail.into());
+                jail.to_string()
+            }
+        };
+        let actname = match args.get("actname") {
+            Some(a) => a.clone(),
+            None => {
+                let mut a = file.to_string();
+                if n != jail {
+                    match n.strip_prefix(jail) {
+                        Some(suffix) => a.push_str(suffix),
+                        None => {
+                            a.push('-');
+                            a.push_str(&n);
+                        }
+                    }
+                }
+                args.insert("actname".into(), a.clone());
+                a
+            }
+        };
+        ActionReader {
+            actname,
+            base: DefInit::new(
+                f2b_ini::py::path_join("action.d", file),
+                jail,
+                args,
+                ACTION_OPTS,
+            ),
+        }
+    }
+
+    /// `convert()`: `addaction` plus the action's options.
+    pub fn convert(&mut self, ctx: &mut Ctx) -> Result<Vec<Value>, Error> {
+        let opts = self.base.get_combined(ctx, ACTION_IGNORE)?;
+        let jail = self.base.jail.clone();
+        let mut stream = vec![cmd(vec![
+            Value::str("set"),
+            Value::str(jail.as_str()),
+            Value::str("addaction"),
+            Value::str(self.actname.as_str()),
+        ])];
+        let is_cfg = |o: &str| ACTION_OPTS.iter().any(|(_, n, _)| *n == o);
+        let mut multi: Vec<(String, Value)> = Vec::new();
+        for (opt, v) in opts.iter() {
+            if is_cfg(opt) && !opt.starts_with("known/") {
+                multi.push((opt.clone(), v.clone()));
+            }
+        }
+        for (opt, v) in self.base.init_opts.iter() {
+            if !is_cfg(opt) && !opt.starts_with("known/") {
+                multi.push((opt.clone(), Value::Str(v.clone())));
+            }
+        }
+        if multi.len() > 1 {
+            stream.push(cmd(vec![
+                Value::str("multi-set"),
+                Value::str(jail.as_str()),
+                Value::str("action"),
+                Value::str(self.actname.as_str()),
+                Value::List(
+                    multi
+                        .into_iter()
+                        .map(|(k, v)| Value::List(vec![Value::Str(k), v]))
+                        .collect(),
+                ),
+            ]));
+        } else if let Some((k, v)) = multi.into_iter().next() {
+            stream.push(cmd(vec![
+                Value::str("set"),
+                Value::str(jail.as_str()),
+                Value::str("action"),
+                Value::str(self.actname.as_str()),
+                Value::Str(k),
+                v,
+            ]));
+        }
+        Ok(stream)
+    }
+}

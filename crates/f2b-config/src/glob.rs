@@ -1,0 +1,182 @@
+//! Python's `glob.glob` (non-recursive) for `logpath` entries: directory order as
+//! returned by the OS (like `os.scandir`), hidden names only matched by patterns
+//! starting with `.`, `fnmatch` syntax `* ? [seq] [!seq]`.
+
+use std::path::Path;
+
+fn has_magic(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// `os.path.split`.
+fn split(p: &str) -> (&str, &str) {
+    let i = p.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let (head, tail) = p.split_at(i);
+    let trimmed = head.trim_end_matches('/');
+    (if trimmed.is_empty() { head } else { trimmed }, tail)
+}
+
+fn lexists(p: &str) -> bool {
+    std::fs::symlink_metadata(p).is_ok()
+}
+
+/// `fnmatch.fnmatchcase(name, pattern)`.
+pub fn fnmatch(name: &str, pat: &str) -> bool {
+    let n: Vec<char> = name.chars().collect();
+    let p: Vec<char> = pat.chars().collect();
+    type Class = (usize, bool, Vec<(char, char)>);
+    fn class(p: &[char], i: usize) -> Option<Class> {
+        // p[i] == '['; returns (index after ']', negated, ranges)
+        let mut j = i + 1;
+        let neg = j < p.len() && p[j] == '!';
+        if neg {
+            j += 1;
+        }
+        let start = j;
+        if j < p.len() && p[j] == ']' {
+            j += 1;
+        }
+        while j < p.len() && p[j] != ']' {
+            j += 1;
+        }
+        if j >= p.len() {
+            return None;
+        }
+        let body = &p[start..j];
+        let mut ranges = Vec::new();
+        let mut k = 0;
+        while k < body.len() {
+            if k + 2 < body.len() && body[k + 1] == '-' {
+                ranges.push((body[k], body[k + 2]));
+                k += 3;
+            } else {
+                ranges.push((body[k], body[k]));
+                k += 1;
+            }
+        }
+        Some((j + 1, neg, ranges))
+    }
+    fn go(n: &[char], p: &[char], ni: usize, pi: usize) -> bool {
+        if pi == p.len() {
+            return ni == n.len();
+        }
+        match p[pi] {
+            '*' => (ni..=n.len()).any(|k| go(n, p, k, pi + 1)),
+            '?' => ni < n.len() && go(n, p, ni + 1, pi + 1),
+            '[' => match class(p, pi) {
+                Some((next, neg, ranges)) => {
+                    ni < n.len() && {
+                        let c = n[ni];
+                        let hit = ranges.iter().any(|&(a, b)| a <= c && c <= b);
+                        hit != neg && go(n, p, ni + 1, next)
+                    }
+                }
+                None => ni < n.len() && n[ni] == '[' && go(n, p, ni + 1, pi + 1),
+            },
+            c => ni < n.len() && n[ni] == c && go(n, p, ni + 1, pi + 1),
+        }
+    }
+    go(&n, &p, 0, 0)
+}
+
+fn listdir(dir: &str, dironly: bool) -> Vec<String> {
+    let d = if dir.is_empty() { "." } else { dir };
+    let Ok(rd) = std::fs::read_dir(d) else {
+        return Vec::new();
+    };
+    rd.filter_map(|e| e.ok())
+        .filter(|e| !dironly || e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect()
+}
+
+fn glob1(dir: &str, pattern: &str, dironly: bool) -> Vec<String> {
+    let hidden_ok = pattern.starts_with('.');
+    listdir(dir, dironly)
+        .into_iter()
+        .filter(|n| hidden_ok || !n.starts_with('.'))
+        .filter(|n| fnmatch(n, pattern))
+        .collect()
+}
+
+fn glob0(dir: &str, base: &str) -> Vec<String> {
+    if !base.is_empty() {
+        if lexists(&f2b_ini::py::path_join(dir, base)) {
+            return vec![base.to_string()];
+        }
+    } else if Path::new(if dir.is_empty() { "." } else { dir }).is_dir() {
+        return vec![String::new()];
+    }
+    Vec::new()
+}
+
+fn iglob(pathname: &str, dironly: bool) -> Vec<String> {
+    let (dirname, basename) = split(pathname);
+    if !has_magic(pathname) {
+        let ok = if !basename.is_empty() {
+            lexists(pathname)
+        } else {
+            Path::new(dirname).is_dir()
+        };
+        return if ok {
+            vec![pathname.to_string()]
+        } else {
+            Vec::new()
+        };
+    }
+    if dirname.is_empty() {
+        return glob1("", basename, dironly);
+    }
+    let dirs = if dirname != pathname && has_magic(dirname) {
+        iglob(dirname, true)
+    } else {
+        vec![dirname.to_string()]
+    };
+    let mut out = Vec::new();
+    for d in dirs {
+        let names = if has_magic(basename) {
+            glob1(&d, basename, dironly)
+        } else {
+            glob0(&d, basename)
+        };
+        for n in names {
+            out.push(f2b_ini::py::path_join(&d, &n));
+        }
+    }
+    out
+}
+
+/// `glob.glob(pattern)`.
+pub fn py_glob(pattern: &str) -> Vec<String> {
+    iglob(pattern, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnmatch_syntax() {
+        assert!(fnmatch("auth.log", "*.log"));
+        assert!(fnmatch("a1", "a[0-9]"));
+        assert!(!fnmatch("a1", "a[!0-9]"));
+        assert!(fnmatch("a[", "a["));
+        assert!(fnmatch("a]", "a[]]"));
+        assert!(!fnmatch("ab", "a"));
+    }
+
+    #[test]
+    fn globbing_a_tree() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().to_str().unwrap();
+        for f in ["a.log", "b.log", ".h.log", "c.txt"] {
+            std::fs::write(d.path().join(f), "").unwrap();
+        }
+        let mut v = py_glob(&format!("{root}/*.log"));
+        v.sort();
+        assert_eq!(v, [format!("{root}/a.log"), format!("{root}/b.log")]);
+        assert_eq!(py_glob(&format!("{root}/c.txt")).len(), 1);
+        assert_eq!(py_glob(&format!("{root}/nope")).len(), 0);
+        assert_eq!(py_glob(&format!("{root}/.*.log")).len(), 1);
+    }
+}
