@@ -4,7 +4,7 @@
 //! at its next start (`Restore Ban` in its log).
 
 use f2b_db::{Db, JailInfo};
-use f2b_jail::{BanTicket, IpAddr, MatchLine, PyNum};
+use f2b_jail::{BanTicket, Event, IpAddr, Level, MatchLine, PyNum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -162,6 +162,38 @@ fn real_server_database_round_trip() {
         });
     } // stopped here
 
+    // the server's log lines are the texts our Event type produces
+    let log = std::fs::read_to_string(dir.join("f2b.log")).unwrap();
+    for ip in ["192.0.2.10", "192.0.2.20"] {
+        let id = IpAddr::parse(ip);
+        for ev in [
+            Event::Ban {
+                jail: "test".into(),
+                id: id.clone(),
+                restored: false,
+            },
+            Event::Unban {
+                jail: "test".into(),
+                id: id.clone(),
+            },
+        ] {
+            assert_eq!(ev.level(), Level::Notice);
+            let line = format!("{:<24}[", ev.logger());
+            assert!(
+                log.lines()
+                    .any(|l| l.contains(&line) && l.ends_with(&format!("NOTICE  {ev}"))),
+                "{ev} not in log:\n{log}"
+            );
+        }
+    }
+    assert!(log.contains(
+        &Event::Flush {
+            jail: "test".into(),
+            action: "dummy".into()
+        }
+        .to_string()
+    ));
+
     let t0 = now();
     let db = Db::open(&db_path).unwrap();
     assert_eq!(db.version().unwrap(), 4);
@@ -210,7 +242,14 @@ fn real_server_database_round_trip() {
         wait_for("Restore Ban of our ticket", || {
             std::fs::read_to_string(dir.join("f2b.log"))
                 .unwrap_or_default()
-                .contains("[test] Restore Ban 192.0.2.30")
+                .contains(&format!(
+                    "NOTICE  {}",
+                    Event::Ban {
+                        jail: "test".into(),
+                        id: IpAddr::parse("192.0.2.30"),
+                        restored: true
+                    }
+                ))
         });
         let st = client(dir, &["get", "test", "banip"]);
         let txt = String::from_utf8_lossy(&st.stdout);
