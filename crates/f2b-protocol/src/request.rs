@@ -435,8 +435,11 @@ pub fn py_float(v: &Value) -> Result<f64, RequestError> {
             let parsed = match special {
                 Some(x) if lower.starts_with('-') => Some(-x),
                 Some(x) => Some(x),
-                None if t.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) => {
-                    t.parse().ok()
+                None if underscores_ok(t)
+                    && t.chars()
+                        .all(|c| c.is_ascii_digit() || "+-.eE_".contains(c)) =>
+                {
+                    t.replace('_', "").parse().ok()
                 }
                 None => None,
             };
@@ -451,6 +454,31 @@ pub fn py_float(v: &Value) -> Result<f64, RequestError> {
             "TypeError",
             format!(
                 "float() argument must be a string or a real number, not '{}'",
+                other.type_name()
+            ),
+        )),
+    }
+}
+
+/// Python allows `_` in numbers only between two digits.
+fn underscores_ok(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.iter().enumerate().all(|(i, &c)| {
+        c != b'_'
+            || (i > 0
+                && b[i - 1].is_ascii_digit()
+                && b.get(i + 1).is_some_and(|n| n.is_ascii_digit()))
+    })
+}
+
+/// `json.loads` accepts only text; the JSON syntax itself is checked by the server.
+fn json_text(v: &Value) -> Result<(), RequestError> {
+    match v {
+        Value::Str(_) | Value::Bytes(_) | Value::ByteArray(_) => Ok(()),
+        other => Err(RequestError::builtin(
+            "TypeError",
+            format!(
+                "the JSON object must be str, bytes or bytearray, not {}",
                 other.type_name()
             ),
         )),
@@ -795,7 +823,9 @@ fn parse_set(c: &Args, multi: bool) -> Result<Set, RequestError> {
         "addaction" => {
             let name = v2()?;
             let python = if c.len() > 3 {
-                Some((c.get(3)?.clone(), c.get(4)?.clone()))
+                let (file, kwargs) = (c.get(3)?.clone(), c.get(4)?.clone());
+                json_text(&kwargs)?;
+                Some((file, kwargs))
             } else {
                 None
             };
