@@ -307,7 +307,7 @@ impl<'a> Transmitter<'a> {
                     return Err(CmdError::value("Only one file can be added at a time"));
                 }
                 let j = jail()?;
-                j.filter().add_log_path(&path, tail);
+                j.filter().add_log_path(&path, tail, j.db.as_deref());
                 self.quiet_or(|| Ok(j.filter().log_paths_value()))
             }
             "dellogpath" => {

@@ -2,15 +2,12 @@
 //! settings given by `set <jail> …`, the failure counter and the ignore list, and the
 //! watcher thread that follows the log files and turns lines into failures.
 
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use f2b_jail::{Event, FailManager, IgnoreEnv, IgnoreList, IpAddr};
 use f2b_protocol::Value;
 
 use super::actions::log_event;
-use super::Jail;
 use crate::error::CmdError;
 use crate::f2b_log;
 
@@ -50,6 +47,19 @@ pub struct FilterPart {
     /// The ignore command template (`get <jail> ignorecommand`).
     pub ignorecommand: Value,
     reload_logs: Option<Vec<String>>,
+    pub(crate) failregex_exp: Vec<String>,
+    pub(crate) ignoreregex_exp: Vec<String>,
+    pub(crate) prefregex_exp: String,
+    pub(crate) datepattern_value: Option<(Option<String>, String)>,
+    pub(crate) matcher: Option<f2b_filter::Filter>,
+    pub(crate) matcher_failed: bool,
+    /// The initial read of the files is over (lines are live now).
+    pub in_operation: bool,
+    /// Log files added since the watcher last looked (path, tail).
+    pub(crate) pending_files: Vec<(String, bool)>,
+    /// Log files removed since the watcher last looked.
+    pub(crate) removed_files: Vec<String>,
+    last_cleanup: f64,
 }
 
 impl FilterPart {
@@ -74,7 +84,32 @@ impl FilterPart {
             ignorecache_raw: Value::None,
             ignorecommand: Value::str(""),
             reload_logs: None,
+            failregex_exp: Vec::new(),
+            ignoreregex_exp: Vec::new(),
+            prefregex_exp: String::new(),
+            datepattern_value: None,
+            matcher: None,
+            matcher_failed: false,
+            in_operation: false,
+            pending_files: Vec::new(),
+            removed_files: Vec::new(),
+            last_cleanup: 0.0,
         }
+    }
+
+    /// Time of the last failure cleanup.
+    pub fn last_cleanup_time(&self) -> f64 {
+        self.last_cleanup
+    }
+
+    /// Records a failure cleanup.
+    pub fn set_last_cleanup_time(&mut self, t: f64) {
+        self.last_cleanup = t;
+    }
+
+    /// The jail name.
+    pub fn jail_name(&self) -> &str {
+        &self.jail
     }
 
     /// `status <jail>` filter part.
@@ -118,6 +153,9 @@ impl FilterPart {
     pub fn reload_begin(&mut self) {
         self.failregex.clear();
         self.ignoreregex.clear();
+        self.failregex_exp.clear();
+        self.ignoreregex_exp.clear();
+        self.invalidate();
         self.ignore.del(None);
         self.journalmatch.clear();
         self.reload_logs = Some(self.logpaths.iter().map(|(p, _)| p.clone()).collect());
@@ -133,7 +171,7 @@ impl FilterPart {
     }
 
     /// `set <jail> addlogpath <file> [tail]`.
-    pub fn add_log_path(&mut self, path: &str, tail: bool) {
+    pub fn add_log_path(&mut self, path: &str, tail: bool, db: Option<&crate::db::Db>) {
         if let Some(r) = self.reload_logs.as_mut() {
             r.retain(|p| p != path);
         }
@@ -144,7 +182,22 @@ impl FilterPart {
             return;
         }
         self.logpaths.push((path.to_string(), tail));
-        f2b_log!(INFO, "filter", "Added logfile: '{path}'");
+        self.pending_files.push((path.to_string(), tail));
+        let hash = first_line_hash(path);
+        let pos = match db.and_then(|d| d.log_position(&self.jail, path)) {
+            Some((h, p)) if h == hash => p,
+            _ => 0,
+        };
+        let pos = if tail {
+            std::fs::metadata(path).map_or(0, |m| m.len())
+        } else {
+            pos
+        };
+        f2b_log!(
+            INFO,
+            "filter",
+            "Added logfile: '{path}' (pos = {pos}, hash = {hash})"
+        );
     }
 
     /// `set <jail> dellogpath <file>`.
@@ -152,6 +205,7 @@ impl FilterPart {
         let before = self.logpaths.len();
         self.logpaths.retain(|(p, _)| p != path);
         if self.logpaths.len() != before {
+            self.removed_files.push(path.to_string());
             f2b_log!(INFO, "filter", "Removed logfile: '{path}'");
         }
     }
@@ -341,6 +395,20 @@ impl FilterPart {
     }
 }
 
+/// SHA-1 hex of the first line of a file (including its newline); empty when there
+/// is no complete first line.
+pub fn first_line_hash(path: &str) -> String {
+    use std::io::BufRead;
+    let Ok(f) = std::fs::File::open(path) else {
+        return String::new();
+    };
+    let mut line = Vec::new();
+    match std::io::BufReader::new(f).read_until(b'\n', &mut line) {
+        Ok(_) if line.ends_with(b"\n") => f2b_tail::sha1_hex(&line),
+        _ => String::new(),
+    }
+}
+
 /// The outside world for ignore checks: own addresses, DNS, the ignore command.
 pub struct ServerIgnoreEnv;
 
@@ -385,10 +453,4 @@ impl IgnoreEnv for ServerIgnoreEnv {
             }
         }
     }
-}
-
-/// Starts the watcher thread of a jail (None when the jail has nothing to watch).
-pub fn spawn(jail: Arc<Jail>) -> Option<JoinHandle<()>> {
-    let _ = jail;
-    None
 }

@@ -14,6 +14,7 @@
 pub mod actions;
 pub mod filter;
 mod matcher;
+pub mod watch;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -168,7 +169,7 @@ impl Jail {
         f2b_log!(DEBUG, "jail", "Starting jail '{}'", self.name);
         self.started.store(true, Ordering::SeqCst);
         let mut threads = lock(&self.threads);
-        if let Some(h) = filter::spawn(self.clone()) {
+        if let Some(h) = watch::spawn(self.clone()) {
             threads.push(h);
         }
         let me = self.clone();

@@ -1,0 +1,295 @@
+//! The watcher thread of a jail (upstream's filter thread: `FilterPoll` /
+//! `FilterPyinotify` `run` + `processLineAndAdd`): follows the log files with
+//! f2b-tail, runs each line through the filter, counts failures and queues tickets
+//! that reached maxretry for the actions thread.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use f2b_jail::{Event, FailTicket, IpAddr, MatchLine};
+use f2b_tail::{Encoding, FileSource, InotifyTail, PollingTail, StartPos, TailEvent};
+
+use super::actions::log_event;
+use super::{now, ActionMsg, Jail};
+use crate::f2b_log;
+
+/// How often the polling backend looks at the files (upstream `sleeptime`).
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// Events handled per lock of the filter part.
+const BATCH: usize = 512;
+/// Log positions are saved at most this often (seconds).
+const DB_SAVE_INTERVAL: f64 = 10.0;
+
+/// Starts the watcher thread (None for backends without files, e.g. systemd).
+pub fn spawn(jail: Arc<Jail>) -> Option<JoinHandle<()>> {
+    let kind = jail.filter().kind.clone();
+    if kind == "systemd" {
+        f2b_log!(
+            ERROR,
+            "jail",
+            "[{}] the systemd backend is not supported by this server; use a file backend",
+            jail.name
+        );
+        return None;
+    }
+    std::thread::Builder::new()
+        .name(format!("f2b/w/{}", jail.name))
+        .spawn(move || run(jail, &kind))
+        .ok()
+}
+
+fn encoding_of(enc: &str) -> Encoding {
+    let e = enc.to_lowercase().replace(['-', '_'], "");
+    if e == "latin1" || e == "iso88591" {
+        Encoding::Latin1
+    } else {
+        Encoding::Utf8
+    }
+}
+
+fn run(jail: Arc<Jail>, kind: &str) {
+    let mut source: Box<dyn FileSource> = if kind == "pyinotify" {
+        match InotifyTail::spawn() {
+            Ok(t) => Box::new(t),
+            Err(e) => {
+                f2b_log!(
+                    WARNING,
+                    "filter",
+                    "[{}] inotify unavailable ({e}), polling instead",
+                    jail.name
+                );
+                Box::new(PollingTail::spawn(POLL_INTERVAL))
+            }
+        }
+    } else {
+        Box::new(PollingTail::spawn(POLL_INTERVAL))
+    };
+    let mut positions: Vec<(String, String, u64)> = Vec::new();
+    let mut last_save = now();
+    let mut tail_only = true;
+    while !jail.stopping.load(Ordering::SeqCst) {
+        let (added, removed, enc) = {
+            let mut f = jail.filter();
+            (
+                std::mem::take(&mut f.pending_files),
+                std::mem::take(&mut f.removed_files),
+                f.logencoding.clone(),
+            )
+        };
+        for (p, tail) in added {
+            let start = if tail {
+                StartPos::Tail
+            } else {
+                tail_only = false;
+                let saved = jail
+                    .db
+                    .as_ref()
+                    .and_then(|d| d.log_position(&jail.name, &p))
+                    .map(|(h, pos)| (pos, h));
+                StartPos::Head { saved }
+            };
+            source.add_file(p.as_ref(), start, encoding_of(&enc));
+        }
+        for p in removed {
+            source.remove_file(p.as_ref());
+        }
+        let first = match source.events().recv_timeout(Duration::from_millis(200)) {
+            Ok(ev) => ev,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                mark_in_operation(&jail);
+                housekeeping(&jail, &mut positions, &mut last_save, false);
+                continue;
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        };
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match source.events().try_recv() {
+                Ok(ev) => batch.push(ev),
+                Err(_) => break,
+            }
+        }
+        let _ = tail_only;
+        handle_batch(&jail, batch, &mut positions);
+        if source.events().is_empty() {
+            mark_in_operation(&jail);
+        }
+        housekeeping(&jail, &mut positions, &mut last_save, false);
+    }
+    source.stop();
+    housekeeping(&jail, &mut positions, &mut last_save, true);
+    f2b_log!(DEBUG, "filter", "[{}] filter terminated", jail.name);
+}
+
+/// The initial read is over: from now on line dates are checked against "now".
+fn mark_in_operation(jail: &Jail) {
+    let mut f = jail.filter();
+    if !f.in_operation {
+        f.in_operation = true;
+        if let Some(m) = f.matcher.as_mut() {
+            m.in_operation = true;
+        }
+    }
+}
+
+/// Failure cleanup (at most every 5 s) and log position saving.
+fn housekeeping(
+    jail: &Jail,
+    positions: &mut Vec<(String, String, u64)>,
+    last_save: &mut f64,
+    force: bool,
+) {
+    let n = now();
+    {
+        let mut f = jail.filter();
+        if n - f.last_cleanup_time() >= 5.0 {
+            f.fail.cleanup(n);
+            f.set_last_cleanup_time(n);
+            jail.found.store(f.fail.size() as u64, Ordering::Relaxed);
+        }
+    }
+    if force || n - *last_save >= DB_SAVE_INTERVAL {
+        *last_save = n;
+        if let Some(db) = &jail.db {
+            for (p, h, pos) in positions.drain(..) {
+                db.update_log(&jail.name, &p, &h, pos);
+            }
+        }
+    }
+}
+
+fn remember(positions: &mut Vec<(String, String, u64)>, path: &str, hash: Option<&str>, pos: u64) {
+    match positions.iter_mut().find(|(p, _, _)| p == path) {
+        Some(e) => {
+            if let Some(h) = hash {
+                e.1 = h.to_string();
+            }
+            e.2 = pos;
+        }
+        None => positions.push((path.to_string(), hash.unwrap_or_default().to_string(), pos)),
+    }
+}
+
+fn handle_batch(jail: &Jail, batch: Vec<TailEvent>, positions: &mut Vec<(String, String, u64)>) {
+    let mut to_ban = Vec::new();
+    {
+        let mut f = jail.filter();
+        let idle = jail.idle.load(Ordering::SeqCst);
+        for ev in batch {
+            match ev {
+                TailEvent::Line(l) => {
+                    let p = l.path.to_string_lossy().into_owned();
+                    remember(positions, &p, None, l.end);
+                    if !idle {
+                        process_line(jail, &mut f, &l.text, &mut to_ban);
+                    }
+                }
+                TailEvent::Opened { path, hash, pos } => {
+                    let p = path.to_string_lossy().into_owned();
+                    f2b_log!(DEBUG, "filter", "{p} has been modified");
+                    remember(positions, &p, Some(&hash), pos);
+                }
+                TailEvent::Rotated { path, reason } => {
+                    f2b_log!(
+                        MSG,
+                        "filter",
+                        "Log rotation detected for {}, reason: {:?}",
+                        path.display(),
+                        reason
+                    );
+                }
+                TailEvent::Missing { path } => {
+                    f2b_log!(
+                        ERROR,
+                        "filter",
+                        "Unable to open {}: file does not exist (waiting for it)",
+                        path.display()
+                    );
+                }
+                TailEvent::DecodeWarning { path } => {
+                    f2b_log!(
+                        WARNING,
+                        "filter",
+                        "Error decoding line from '{}' with '{}'.",
+                        path.display(),
+                        f.logencoding
+                    );
+                }
+                TailEvent::Error { path, message } => {
+                    f2b_log!(
+                        ERROR,
+                        "filter",
+                        "Unable to read {}: {message}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        jail.found.store(f.fail.size() as u64, Ordering::Relaxed);
+        jail.found_total
+            .store(f.fail.fail_total(), Ordering::Relaxed);
+    }
+    for t in to_ban {
+        let _ = jail.queue.send(ActionMsg::Ban(t));
+    }
+}
+
+/// Upstream `processLineAndAdd` for one line.
+pub fn process_line(
+    jail: &Jail,
+    f: &mut super::FilterPart,
+    text: &str,
+    to_ban: &mut Vec<FailTicket>,
+) {
+    let n = now();
+    let Some(m) = f.matcher() else { return };
+    let res = m.process_line(text, n);
+    if res.over_limit {
+        f2b_log!(
+            WARNING,
+            "filter",
+            "[{}] line not examined (too long or too complex)",
+            jail.name
+        );
+    }
+    let failures: Vec<f2b_filter::Failure> = res.real_failures().cloned().collect();
+    for fl in failures {
+        let Some(id) = fl.id.clone() else { continue };
+        let mut t = fl.time.unwrap_or(n);
+        if t > n {
+            t = n;
+        }
+        let ip = IpAddr::parse(&id);
+        if f.is_ignored(&ip, n, true) {
+            continue;
+        }
+        log_event(&Event::Found {
+            jail: jail.name.clone(),
+            id: ip.clone(),
+            time: t,
+        });
+        let matches: Vec<MatchLine> = fl
+            .data
+            .matches
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(MatchLine::Line)
+            .collect();
+        let mut data = serde_json::Map::new();
+        for (k, v) in &fl.data.groups {
+            if let Some(v) = v {
+                data.insert(k.clone(), serde_json::Value::String(v.clone()));
+            }
+        }
+        let ticket = FailTicket::new(ip.clone(), t, matches).with_data(data);
+        let attempts = f.fail.add_failure(ticket, 1);
+        if attempts >= f.fail.max_retry() {
+            if let Some(bt) = f.fail.to_ban(Some(&ip)) {
+                to_ban.push(bt);
+            }
+        }
+    }
+}
