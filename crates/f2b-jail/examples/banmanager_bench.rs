@@ -112,7 +112,10 @@ fn upstream(n: usize) -> Option<Vec<f64>> {
         .output()
         .ok()?;
     if !out.status.success() {
-        eprintln!("upstream run failed: {}", String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "upstream run failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         return None;
     }
     String::from_utf8_lossy(&out.stdout)
