@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod filters;
+pub mod netns;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

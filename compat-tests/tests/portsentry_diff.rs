@@ -35,7 +35,8 @@ struct Case {
 }
 
 const IGNORE: &str = "127.0.0.1/32\n0.0.0.0\n10.99.0.3\n";
-const BANNER: &str = "** UNAUTHORIZED ACCESS PROHIBITED *** YOUR CONNECTION ATTEMPT HAS BEEN LOGGED. GO AWAY.";
+const BANNER: &str =
+    "** UNAUTHORIZED ACCESS PROHIBITED *** YOUR CONNECTION ATTEMPT HAS BEEN LOGGED. GO AWAY.";
 
 fn files_edits() -> Vec<(&'static str, Option<String>)> {
     vec![
@@ -49,18 +50,36 @@ fn echo_edits() -> Vec<(&'static str, Option<String>)> {
     vec![
         ("BLOCK_TCP", Some("1".into())),
         ("BLOCK_UDP", Some("1".into())),
-        ("KILL_ROUTE", Some("/bin/echo route $TARGET$ $PORT$ $MODE$ >> $OUT/route.log".into())),
-        ("KILL_RUN_CMD", Some("/bin/echo runcmd $TARGET$ $PORT$ $MODE$ >> $OUT/route.log".into())),
+        (
+            "KILL_ROUTE",
+            Some("/bin/echo route $TARGET$ $PORT$ $MODE$ >> $OUT/route.log".into()),
+        ),
+        (
+            "KILL_RUN_CMD",
+            Some("/bin/echo runcmd $TARGET$ $PORT$ $MODE$ >> $OUT/route.log".into()),
+        ),
     ]
 }
 
-fn case(name: &'static str, mode: &'static str, extra: Vec<(&'static str, Option<String>)>, act: &str, fixes: Vec<Fix>) -> Case {
+fn case(
+    name: &'static str,
+    mode: &'static str,
+    extra: Vec<(&'static str, Option<String>)>,
+    act: &str,
+    fixes: Vec<Fix>,
+) -> Case {
     let mut edits = files_edits();
     edits.extend(extra);
     Case {
         name,
         mode,
-        setup: Setup { edits, ignore: Some(IGNORE.into()), act: act.into(), start: format!("$BIN -{mode}\n"), ..Setup::default() },
+        setup: Setup {
+            edits,
+            ignore: Some(IGNORE.into()),
+            act: act.into(),
+            start: format!("$BIN -{mode}\n"),
+            ..Setup::default()
+        },
         fixes,
     }
 }
@@ -93,25 +112,108 @@ fn cases() -> Vec<Case> {
         },
         case("t3", "stcp", vec![], t3_act, vec![Fix::Block0]),
         case("t3-block", "stcp", echo_edits(), t3_act, vec![]),
-        case("t4", "atcp", vec![("ADVANCED_PORTS_TCP", s("40")), ("ADVANCED_EXCLUDE_TCP", s("13,21"))], t4_act, vec![Fix::Block0]),
-        case("t5", "udp", vec![("PORT_BANNER", s(BANNER))], t5_act, vec![Fix::Block0]),
+        case(
+            "t4",
+            "atcp",
+            vec![
+                ("ADVANCED_PORTS_TCP", s("40")),
+                ("ADVANCED_EXCLUDE_TCP", s("13,21")),
+            ],
+            t4_act,
+            vec![Fix::Block0],
+        ),
+        case(
+            "t5",
+            "udp",
+            vec![("PORT_BANNER", s(BANNER))],
+            t5_act,
+            vec![Fix::Block0],
+        ),
         case("t5-block", "udp", echo_edits(), t5_act, vec![]),
-        case("t6", "audp", vec![("ADVANCED_PORTS_UDP", s("40"))], t6_act, vec![Fix::Block0]),
-        case("t6-block", "audp", [echo_edits(), vec![("ADVANCED_PORTS_UDP", s("40"))]].concat(), t6_act, vec![]),
-        case("t7-udp", "udp", vec![("SCAN_TRIGGER", s("1"))], "udp 10.99.0.2 10.99.0.1 9\nudp 10.99.0.4 10.99.0.1 54321\n", vec![Fix::Block0, Fix::RealPort(7, 9), Fix::RealPort(31337, 54321)]),
-        case("t7-tcp", "tcp", vec![("SCAN_TRIGGER", s("1"))], "tcp 10.99.0.2 10.99.0.1 15\ntcp 10.99.0.4 10.99.0.1 79\n", vec![Fix::Block0, Fix::RealPort(11, 15), Fix::RealPort(15, 79)]),
-        case("t8", "sudp", vec![], "sh kill -TERM $(pgrep -x portsentry)\nsleep 0.3\n", vec![]),
+        case(
+            "t6",
+            "audp",
+            vec![("ADVANCED_PORTS_UDP", s("40"))],
+            t6_act,
+            vec![Fix::Block0],
+        ),
+        case(
+            "t6-block",
+            "audp",
+            [echo_edits(), vec![("ADVANCED_PORTS_UDP", s("40"))]].concat(),
+            t6_act,
+            vec![],
+        ),
+        case(
+            "t7-udp",
+            "udp",
+            vec![("SCAN_TRIGGER", s("1"))],
+            "udp 10.99.0.2 10.99.0.1 9\nudp 10.99.0.4 10.99.0.1 54321\n",
+            vec![
+                Fix::Block0,
+                Fix::RealPort(7, 9),
+                Fix::RealPort(31337, 54321),
+            ],
+        ),
+        case(
+            "t7-tcp",
+            "tcp",
+            vec![("SCAN_TRIGGER", s("1"))],
+            "tcp 10.99.0.2 10.99.0.1 15\ntcp 10.99.0.4 10.99.0.1 79\n",
+            vec![Fix::Block0, Fix::RealPort(11, 15), Fix::RealPort(15, 79)],
+        ),
+        case(
+            "t8",
+            "sudp",
+            vec![],
+            "sh kill -TERM $(pgrep -x portsentry)\nsleep 0.3\n",
+            vec![],
+        ),
         case(
             "t9",
             "tcp",
-            vec![("TCP_PORTS", s("1,11")), ("IGNORE_FILE", s("$OUT/missing.ignore")), ("BLOCK_TCP", s("1")), ("KILL_ROUTE", s("/nonexistent/route $TARGET$")), ("KILL_HOSTS_DENY", s("ALL: nobody"))],
+            vec![
+                ("TCP_PORTS", s("1,11")),
+                ("IGNORE_FILE", s("$OUT/missing.ignore")),
+                ("BLOCK_TCP", s("1")),
+                ("KILL_ROUTE", s("/nonexistent/route $TARGET$")),
+                ("KILL_HOSTS_DENY", s("ALL: nobody")),
+            ],
             t9_act,
             vec![Fix::FailedRouteIsFailure],
         ),
-        case("t10", "tcp", vec![("TCP_PORTS", s("1,11")), ("BLOCK_TCP", s("1")), ("KILL_ROUTE", s("/nonexistent/route $TARGET$"))], t9_act, vec![Fix::FailedRouteIsFailure]),
-        case("t11", "tcp", vec![("TCP_PORTS", s("1,11")), ("RESOLVE_HOST", s("1"))], t9_act, vec![Fix::Block0]),
-        case("t12nl", "tcp", vec![("TCP_PORTS", s("1,11"))], "tcp 10.99.0.2 10.99.0.1 1\n", vec![]),
-        case("t12nonl", "tcp", vec![("TCP_PORTS", s("1,11"))], "tcp 10.99.0.2 10.99.0.1 1\n", vec![Fix::IgnoredHost("10.99.0.2")]),
+        case(
+            "t10",
+            "tcp",
+            vec![
+                ("TCP_PORTS", s("1,11")),
+                ("BLOCK_TCP", s("1")),
+                ("KILL_ROUTE", s("/nonexistent/route $TARGET$")),
+            ],
+            t9_act,
+            vec![Fix::FailedRouteIsFailure],
+        ),
+        case(
+            "t11",
+            "tcp",
+            vec![("TCP_PORTS", s("1,11")), ("RESOLVE_HOST", s("1"))],
+            t9_act,
+            vec![Fix::Block0],
+        ),
+        case(
+            "t12nl",
+            "tcp",
+            vec![("TCP_PORTS", s("1,11"))],
+            "tcp 10.99.0.2 10.99.0.1 1\n",
+            vec![],
+        ),
+        case(
+            "t12nonl",
+            "tcp",
+            vec![("TCP_PORTS", s("1,11"))],
+            "tcp 10.99.0.2 10.99.0.1 1\n",
+            vec![Fix::IgnoredHost("10.99.0.2")],
+        ),
     ];
     for c in &mut v {
         match c.name {
@@ -136,7 +238,8 @@ struct Event {
 }
 
 fn is_head(m: &str) -> bool {
-    m.starts_with("attackalert:") && (m.contains(" from host: ") || m.contains("cannot open ignore file"))
+    m.starts_with("attackalert:")
+        && (m.contains(" from host: ") || m.contains("cannot open ignore file"))
 }
 
 /// Splits messages into (startup lines, events, trailing shutdown lines).
@@ -150,7 +253,10 @@ fn split(msgs: &[String]) -> (Vec<String>, Vec<Event>, Vec<String>) {
         } else if is_head(m) && !m.starts_with("attackalert: Packet from host:") {
             match events.last_mut() {
                 Some(e) if e.disposition.is_empty() => e.head.push(m.clone()),
-                _ => events.push(Event { head: vec![m.clone()], disposition: vec![] }),
+                _ => events.push(Event {
+                    head: vec![m.clone()],
+                    disposition: vec![],
+                }),
             }
         } else if let Some(e) = events.last_mut() {
             if m.starts_with("attackalert: Packet from host:") {
@@ -178,7 +284,11 @@ fn join(startup: Vec<String>, events: Vec<Event>, tail: Vec<String>) -> Vec<Stri
 /// Debian's transcript with our documented fixes applied: what we must produce.
 fn expected(case: &Case, debian: &[String]) -> Vec<String> {
     let (startup, mut events, tail) = split(debian);
-    let proto = if case.mode.ends_with("tcp") { "TCP" } else { "UDP" };
+    let proto = if case.mode.ends_with("tcp") {
+        "TCP"
+    } else {
+        "UDP"
+    };
     for fix in &case.fixes {
         match *fix {
             Fix::Block0 => {
@@ -207,13 +317,22 @@ fn expected(case: &Case, debian: &[String]) -> Vec<String> {
                         None => l.clone(),
                     })
                     .collect();
-                let ip = events[0].head.iter().find_map(|h| h.rsplit_once('/').map(|(_, r)| r.split(' ').next().unwrap().to_owned())).unwrap();
+                let ip = events[0]
+                    .head
+                    .iter()
+                    .find_map(|h| {
+                        h.rsplit_once('/')
+                            .map(|(_, r)| r.split(' ').next().unwrap().to_owned())
+                    })
+                    .unwrap();
                 disp.push(format!("attackalert: ERROR: Could not block host {ip} !!"));
                 for e in &mut events {
                     e.disposition = disp.clone();
                 }
             }
-            Fix::IgnoredHost(ip) => events.retain(|e| !e.head.iter().any(|h| h.contains(&format!("/{ip} ")))),
+            Fix::IgnoredHost(ip) => {
+                events.retain(|e| !e.head.iter().any(|h| h.contains(&format!("/{ip} "))))
+            }
         }
     }
     let mut out = join(startup, events, tail);
@@ -230,16 +349,38 @@ fn check(case: &Case, deb: &Run, ours: &Run) -> Vec<String> {
     let mut eq = |what: &str, want: &dyn std::fmt::Debug, got: &dyn std::fmt::Debug| {
         let (w, g) = (format!("{want:#?}"), format!("{got:#?}"));
         if w != g {
-            errs.push(format!("[{}] {what} differs ({:?})\n--- expected (Debian{})\n{w}\n--- ours\n{g}", case.name, case.fixes, if case.fixes.is_empty() { "" } else { " + fixes" }));
+            errs.push(format!(
+                "[{}] {what} differs ({:?})\n--- expected (Debian{})\n{w}\n--- ours\n{g}",
+                case.name,
+                case.fixes,
+                if case.fixes.is_empty() {
+                    ""
+                } else {
+                    " + fixes"
+                }
+            ));
         }
     };
     let want = expected(case, &deb.messages());
     eq("syslog messages", &want, &ours.messages());
     eq("client (banners)", &deb.client, &ours.client);
     eq("start output", &deb.stdout, &ours.stdout);
-    eq("hosts.deny lines", &deb.hosts_deny_added(), &ours.hosts_deny_added());
-    eq("command log", &deb.file("route.log"), &ours.file("route.log"));
-    let nothing_blocked = case.fixes.iter().any(|f| matches!(f, Fix::Block0 | Fix::FailedRouteIsFailure | Fix::IgnoredHost(_)));
+    eq(
+        "hosts.deny lines",
+        &deb.hosts_deny_added(),
+        &ours.hosts_deny_added(),
+    );
+    eq(
+        "command log",
+        &deb.file("route.log"),
+        &ours.file("route.log"),
+    );
+    let nothing_blocked = case.fixes.iter().any(|f| {
+        matches!(
+            f,
+            Fix::Block0 | Fix::FailedRouteIsFailure | Fix::IgnoredHost(_)
+        )
+    });
     let blocked = format!("portsentry.blocked.{}", case.mode);
     for f in [blocked.as_str(), "portsentry.history"] {
         let d = common::untimed(&deb.file(f));
@@ -252,10 +393,22 @@ fn check(case: &Case, deb: &Run, ours: &Run) -> Vec<String> {
     }
     // the files exist with 1.2's modes: blocked before daemonizing (umask 022), history after (077)
     use std::os::unix::fs::PermissionsExt;
-    let mode = |r: &Run, f: &str| std::fs::metadata(r.dir.join(f)).map(|m| m.permissions().mode() & 0o777).ok();
-    eq("blocked file mode", &mode(deb, &blocked), &mode(ours, &blocked));
+    let mode = |r: &Run, f: &str| {
+        std::fs::metadata(r.dir.join(f))
+            .map(|m| m.permissions().mode() & 0o777)
+            .ok()
+    };
+    eq(
+        "blocked file mode",
+        &mode(deb, &blocked),
+        &mode(ours, &blocked),
+    );
     if !nothing_blocked {
-        eq("history file mode", &mode(deb, "portsentry.history"), &mode(ours, "portsentry.history"));
+        eq(
+            "history file mode",
+            &mode(deb, "portsentry.history"),
+            &mode(ours, "portsentry.history"),
+        );
     }
     errs
 }
@@ -272,7 +425,11 @@ fn t1_to_t12_match_debian_1_2() {
     for c in &cases {
         let (root, ours, setup, name) = (root.clone(), ours.clone(), c.setup.clone(), c.name);
         jobs.push(Box::new(move || {
-            let deb = common::run(&root.join(format!("{name}-debian")), std::path::Path::new(common::ORACLE), &setup);
+            let deb = common::run(
+                &root.join(format!("{name}-debian")),
+                std::path::Path::new(common::ORACLE),
+                &setup,
+            );
             let our = common::run(&root.join(format!("{name}-ours")), &ours, &setup);
             (deb, our)
         }));
@@ -280,7 +437,12 @@ fn t1_to_t12_match_debian_1_2() {
     let runs = common::parallel(4, jobs);
     let mut errs = Vec::new();
     for (c, (deb, our)) in cases.iter().zip(&runs) {
-        assert!(deb.messages().iter().any(|m| m.contains("is starting")), "[{}] the oracle did not run: {:?}", c.name, deb.stdout);
+        assert!(
+            deb.messages().iter().any(|m| m.contains("is starting")),
+            "[{}] the oracle did not run: {:?}",
+            c.name,
+            deb.stdout
+        );
         errs.extend(check(c, deb, our));
     }
     assert!(errs.is_empty(), "{}", errs.join("\n\n"));
@@ -289,7 +451,12 @@ fn t1_to_t12_match_debian_1_2() {
         if !c.fixes.is_empty() {
             let changed_log = expected(c, &deb.messages()) != deb.messages();
             let had_lines = !deb.file("portsentry.history").is_empty();
-            assert!(changed_log || had_lines, "[{}] fixes {:?} changed nothing", c.name, c.fixes);
+            assert!(
+                changed_log || had_lines,
+                "[{}] fixes {:?} changed nothing",
+                c.name,
+                c.fixes
+            );
         }
     }
 }

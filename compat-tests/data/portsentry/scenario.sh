@@ -1,17 +1,21 @@
 #!/bin/bash
 # One portsentry scenario in private namespaces. Run as:
 #   unshare -n -m -p --fork --mount-proc --kill-child bash scenario.sh OUT
+# (or, for a daemon in an existing network namespace, without -n and with NONET=1).
 # OUT holds: conf (becomes /etc/portsentry/portsentry.conf), start.sh (starts the daemon(s)),
-# act (pstool actions), optional pre (pstool actions run in the background before the
+# act (pstool actions; without it the script signals OUT/ready and waits to be killed),
+# optional default (becomes /etc/default/portsentry), optional ignore.static, optional pre (pstool actions run in the background before the
 # daemon starts: services), optional ACTIVE (number of "now active" lines to wait for).
 # Results left in OUT: syslog.jsonl, client.txt, stdout.txt, hosts.deny.before/after.
 set -u
 OUT=$1
 TOOL=$(cd "$(dirname "$0")" && pwd)/pstool.py
 mount --make-rprivate /
-ip link set lo up
-for i in $(seq 1 20); do ip addr add 10.99.0.$i/32 dev lo; done
-for i in 1 2 3 4 5; do ip -6 addr add fd00::$i/128 dev lo nodad; done
+if [ -z "${NONET:-}" ]; then
+    ip link set lo up
+    for i in $(seq 1 20); do ip addr add 10.99.0.$i/32 dev lo; done
+    for i in 1 2 3 4 5; do ip -6 addr add fd00::$i/128 dev lo nodad; done
+fi
 # a private /dev with our own /dev/log
 mkdir -p "$OUT/olddev"
 mount --bind /dev "$OUT/olddev"
@@ -28,6 +32,10 @@ cp /etc/hosts.deny "$OUT/hosts.deny" 2>/dev/null || : > "$OUT/hosts.deny"
 cp "$OUT/hosts.deny" "$OUT/hosts.deny.before"
 touch /etc/hosts.deny
 mount --bind "$OUT/hosts.deny" /etc/hosts.deny
+if [ -f "$OUT/default" ]; then
+    touch /etc/default/portsentry
+    mount --bind "$OUT/default" /etc/default/portsentry
+fi
 cp /etc/hosts "$OUT/hosts"
 [ -f "$OUT/hosts.extra" ] && cat "$OUT/hosts.extra" >> "$OUT/hosts"
 mount --bind "$OUT/hosts" /etc/hosts
@@ -48,6 +56,11 @@ for _ in $(seq 250); do
     sleep 0.02
 done
 sleep 0.2
+if [ ! -f "$OUT/act" ]; then
+    # driven from outside (another namespace): stay up until killed
+    touch "$OUT/ready"
+    exec sleep infinity
+fi
 python3 "$TOOL" run "$OUT/act" > "$OUT/client.txt" 2>&1
 # let the daemon finish with the last event
 n=-1

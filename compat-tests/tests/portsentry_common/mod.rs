@@ -25,7 +25,15 @@ pub fn our_bin() -> PathBuf {
     BUILT
         .get_or_init(|| {
             let st = Command::new(env!("CARGO"))
-                .args(["build", "--release", "-p", "portsentry", "--bin", "portsentry", "--quiet"])
+                .args([
+                    "build",
+                    "--release",
+                    "-p",
+                    "portsentry",
+                    "--bin",
+                    "portsentry",
+                    "--quiet",
+                ])
                 .current_dir(compat_tests::workspace_root())
                 .status()
                 .expect("run cargo build");
@@ -41,11 +49,16 @@ pub fn our_bin() -> PathBuf {
 /// Under CI anything missing is a failure.
 pub fn can_run() -> bool {
     if !compat_tests::is_root() {
-        assert!(!compat_tests::under_ci(), "the portsentry tests need root under CI");
+        assert!(
+            !compat_tests::under_ci(),
+            "the portsentry tests need root under CI"
+        );
         eprintln!("SKIP: not root");
         return false;
     }
-    compat_tests::require_oracle(ORACLE) && compat_tests::require_oracle(DEBIAN_CONF) && compat_tests::require_oracle("/usr/bin/unshare")
+    compat_tests::require_oracle(ORACLE)
+        && compat_tests::require_oracle(DEBIAN_CONF)
+        && compat_tests::require_oracle("/usr/bin/unshare")
 }
 
 /// Debian's config with `edits` applied: `(KEY, Some(value))` replaces the first line
@@ -112,7 +125,10 @@ impl Run {
     pub fn hosts_deny_added(&self) -> String {
         let before = self.file("hosts.deny.before");
         let after = self.file("hosts.deny.after");
-        after.strip_prefix(before.as_str()).unwrap_or(&after).to_owned()
+        after
+            .strip_prefix(before.as_str())
+            .unwrap_or(&after)
+            .to_owned()
     }
 
     /// The message part of every datagram (after `portsentry[PID]: `), with the
@@ -123,7 +139,9 @@ impl Run {
             .iter()
             .map(|d| {
                 assert!(d.starts_with("<29>"), "not daemon.notice: {d:?}");
-                let (head, msg) = d.split_once("]: ").unwrap_or_else(|| panic!("no tag: {d:?}"));
+                let (head, msg) = d
+                    .split_once("]: ")
+                    .unwrap_or_else(|| panic!("no tag: {d:?}"));
                 let tag = &head[4 + 16..];
                 assert!(tag.starts_with("portsentry["), "bad header {head:?}");
                 msg.replace(&dir, "$OUT")
@@ -137,8 +155,15 @@ pub fn run(dir: &Path, bin: &Path, s: &Setup) -> Run {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
     let out = dir.display().to_string();
-    let sub = |t: &str| t.replace("$OUT", &out).replace("$BIN", &bin.display().to_string());
-    let edits: Vec<(&str, Option<String>)> = s.edits.iter().map(|(k, v)| (*k, v.as_deref().map(sub))).collect();
+    let sub = |t: &str| {
+        t.replace("$OUT", &out)
+            .replace("$BIN", &bin.display().to_string())
+    };
+    let edits: Vec<(&str, Option<String>)> = s
+        .edits
+        .iter()
+        .map(|(k, v)| (*k, v.as_deref().map(sub)))
+        .collect();
     std::fs::write(dir.join("conf"), debian_conf(&edits)).unwrap();
     if let Some(ig) = &s.ignore {
         std::fs::write(dir.join("portsentry.ignore"), ig).unwrap();
@@ -155,7 +180,17 @@ pub fn run(dir: &Path, bin: &Path, s: &Setup) -> Run {
     std::fs::write(dir.join("act"), sub(&s.act)).unwrap();
     std::fs::write(dir.join("start.sh"), sub(&s.start)).unwrap();
     let st = Command::new("timeout")
-        .args(["60", "unshare", "-n", "-m", "-p", "--fork", "--mount-proc", "--kill-child", "bash"])
+        .args([
+            "60",
+            "unshare",
+            "-n",
+            "-m",
+            "-p",
+            "--fork",
+            "--mount-proc",
+            "--kill-child",
+            "bash",
+        ])
         .arg(data_dir().join("scenario.sh"))
         .arg(dir)
         .env("ACTIVE", s.active.max(1).to_string())
@@ -180,7 +215,9 @@ pub fn run(dir: &Path, bin: &Path, s: &Setup) -> Run {
 pub fn untimed(text: &str) -> String {
     text.lines()
         .map(|l| {
-            let (epoch, rest) = l.split_once(" - ").unwrap_or_else(|| panic!("bad line {l:?}"));
+            let (epoch, rest) = l
+                .split_once(" - ")
+                .unwrap_or_else(|| panic!("bad line {l:?}"));
             let epoch: i64 = epoch.parse().unwrap_or_else(|_| panic!("bad epoch {l:?}"));
             let (date, rest) = rest.split_at(20);
             assert_eq!(date, utc(epoch), "time fields disagree in {l:?}");
@@ -202,13 +239,22 @@ fn utc(epoch: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{m:02}/{d:02}/{y:04} {:02}:{:02}:{:02} ", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{m:02}/{d:02}/{y:04} {:02}:{:02}:{:02} ",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// Runs `jobs` on at most `n` threads, keeping their order.
 pub fn parallel<T: Send, F: FnOnce() -> T + Send>(n: usize, jobs: Vec<F>) -> Vec<T> {
-    let jobs: Vec<std::sync::Mutex<Option<F>>> = jobs.into_iter().map(|j| std::sync::Mutex::new(Some(j))).collect();
-    let results: Vec<std::sync::Mutex<Option<T>>> = jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let jobs: Vec<std::sync::Mutex<Option<F>>> = jobs
+        .into_iter()
+        .map(|j| std::sync::Mutex::new(Some(j)))
+        .collect();
+    let results: Vec<std::sync::Mutex<Option<T>>> =
+        jobs.iter().map(|_| std::sync::Mutex::new(None)).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|s| {
         for _ in 0..n {
@@ -223,12 +269,17 @@ pub fn parallel<T: Send, F: FnOnce() -> T + Send>(n: usize, jobs: Vec<F>) -> Vec
             });
         }
     });
-    results.into_iter().map(|r| r.into_inner().unwrap().expect("job panicked")).collect()
+    results
+        .into_iter()
+        .map(|r| r.into_inner().unwrap().expect("job panicked"))
+        .collect()
 }
 
 /// A scratch directory for runs (kept under the target dir for post-mortems).
 pub fn scratch(name: &str) -> PathBuf {
-    let d = compat_tests::target_dir().join("portsentry-tests").join(name);
+    let d = compat_tests::target_dir()
+        .join("portsentry-tests")
+        .join(name);
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
