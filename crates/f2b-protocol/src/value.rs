@@ -157,6 +157,17 @@ impl Value {
     pub fn str_(&self) -> String {
         match self {
             Value::Str(s) => s.clone(),
+            Value::Exception { class, args, .. } if is_os_error(class) && os_error_form(args) => {
+                // OSError.__str__: "[Errno n] strerror" (+ ": 'filename'" [+ " -> 'filename2'"]).
+                let mut s = format!("[Errno {}] {}", args[0].str_(), args[1].str_());
+                if let Some(f) = args.get(2).filter(|f| **f != Value::None) {
+                    s.push_str(&format!(": {}", f.repr()));
+                    if let Some(f2) = args.get(4).filter(|f| **f != Value::None) {
+                        s.push_str(&format!(" -> {}", f2.repr()));
+                    }
+                }
+                s
+            }
             Value::Exception { class, args, .. } => match args.len() {
                 0 => String::new(),
                 // KeyError (and fail2ban's UnknownJailException) show the repr of the key.
@@ -212,6 +223,13 @@ impl Value {
             Value::FrozenSet(v) => write_seq(out, "frozenset({", v, "})", sort_dicts),
             Value::Exception { class, args, .. } => {
                 out.push_str(class);
+                // OSError keeps only (errno, strerror) in .args; the filename travels
+                // as a third reduce argument.
+                let args = if is_os_error(class) && args.len() > 2 && os_error_form(args) {
+                    &args[..2]
+                } else {
+                    &args[..]
+                };
                 if args.len() == 1 {
                     out.push('(');
                     args[0].write_repr(out, sort_dicts);
@@ -222,6 +240,34 @@ impl Value {
             }
         }
     }
+}
+
+/// The built-in `OSError` family (their `str()` formats errno and strerror).
+fn is_os_error(class: &str) -> bool {
+    matches!(
+        class,
+        "OSError"
+            | "BlockingIOError"
+            | "ChildProcessError"
+            | "ConnectionError"
+            | "BrokenPipeError"
+            | "ConnectionAbortedError"
+            | "ConnectionRefusedError"
+            | "ConnectionResetError"
+            | "FileExistsError"
+            | "FileNotFoundError"
+            | "InterruptedError"
+            | "IsADirectoryError"
+            | "NotADirectoryError"
+            | "PermissionError"
+            | "ProcessLookupError"
+            | "TimeoutError"
+    )
+}
+
+/// `OSError(errno, strerror[, filename[, winerror[, filename2]]])`.
+fn os_error_form(args: &[Value]) -> bool {
+    (2..=5).contains(&args.len())
 }
 
 fn is_key_error(class: &str) -> bool {

@@ -7,6 +7,7 @@ mod common;
 
 use common::{oracle, python, random_value, to_json, Rng, PY_DECODE};
 use f2b_protocol::beautify::{beautify, beautify_error};
+use f2b_protocol::pickle::{decode, encode, DecodeMode};
 use f2b_protocol::Value;
 
 const W0: &[&str] = &[
@@ -232,6 +233,29 @@ fn beautify_error_matches_upstream() {
         exc("builtins", "Exception", vec![]),
         exc("builtins", "Exception", vec!["a".into(), Value::Int(2)]),
         exc("builtins", "TypeError", vec![Value::list(["x"])]),
+        exc(
+            "builtins",
+            "OSError",
+            vec![Value::Int(2), "No such file".into()],
+        ),
+        exc(
+            "builtins",
+            "FileNotFoundError",
+            vec![Value::Int(2), "No such file".into(), "/x".into()],
+        ),
+        exc(
+            "builtins",
+            "PermissionError",
+            vec![
+                Value::Int(13),
+                "denied".into(),
+                "a".into(),
+                Value::None,
+                "b".into(),
+            ],
+        ),
+        exc("builtins", "OSError", vec!["only one".into()]),
+        exc("builtins", "KeyError", vec![Value::Int(3), Value::Int(4)]),
     ];
     let input: String = cases
         .iter()
@@ -239,12 +263,16 @@ fn beautify_error_matches_upstream() {
         .collect();
     let script = format!(
         "{PY_DECODE}\nimport sys\nfrom fail2ban.client.beautifier import Beautifier\n\
-         for line in sys.stdin:\n    print(json.dumps(str(Beautifier(['x']).beautifyError(dec(json.loads(line))))))\n"
+         for line in sys.stdin:\n    e = dec(json.loads(line))\n    print(json.dumps([str(Beautifier(['x']).beautifyError(e)), repr(e)]))\n"
     );
     let out = String::from_utf8(python(&script, input.as_bytes())).unwrap();
     for (v, line) in cases.iter().zip(out.lines()) {
-        let want: String = serde_json::from_str(line).unwrap();
+        let (want, repr): (String, String) = serde_json::from_str(line).unwrap();
         assert_eq!(beautify_error(v), want, "{}", v.repr());
+        // What a client holds after unpickling our encoding of the exception.
+        let decoded = decode(&encode(v), DecodeMode::Reply).unwrap();
+        assert_eq!(decoded.repr(), repr);
+        assert_eq!(beautify_error(&decoded), want);
     }
 }
 

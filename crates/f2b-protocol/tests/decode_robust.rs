@@ -7,6 +7,8 @@ use f2b_protocol::pickle::{
 use f2b_protocol::Value;
 use proptest::prelude::*;
 
+mod common;
+
 fn sample() -> Vec<u8> {
     encode(&Value::list(vec![
         Value::str("set"),
@@ -165,4 +167,13 @@ fn memo_and_long_limits() {
         decode(&huge, DecodeMode::Request).unwrap_err().kind(),
         DecodeErrorKind::Truncated
     );
+}
+
+#[test]
+fn encode_then_decode_is_identity() {
+    let mut r = common::Rng(42);
+    for _ in 0..3000 {
+        let v = common::random_value(&mut r, 5);
+        assert_eq!(decode(&encode(&v), DecodeMode::Request).unwrap(), v);
+    }
 }

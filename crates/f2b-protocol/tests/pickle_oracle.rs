@@ -256,6 +256,16 @@ fn error_texts_match_python() {
         b"\x80\x05]\x94(K\x01\x94e.",
         b"(N.",
         b"N\x94h\x00\x85\x94.",
+        // Equal keys collapse as in a Python dict/set (1 == 1.0 == True).
+        b"\x80\x02}(K\x01X\x01\x00\x00\x00aG?\xf0\x00\x00\x00\x00\x00\x00X\x01\x00\x00\x00b\x88X\x01\x00\x00\x00cu.",
+        b"\x80\x04\x8f(K\x01G?\xf0\x00\x00\x00\x00\x00\x00\x88K\x02\x90.",
+        b"\x80\x02}(K\x00N\x89NK\x00Nu.",
+        // Shared references: the memoized list is extended after it was stored.
+        b"\x80\x04]\x94]\x94h\x00a0K\x07ah\x01.",
+        b"\x80\x04]\x94K\x05a]\x94(h\x00h\x00e.",
+        // Unhashable keys.
+        b"\x80\x04}]\x94Ns.",
+        b"\x80\x04\x8f(]\x90.",
     ];
     let input: String = cases.iter().map(|c| hex(c) + "\n").collect();
     let script = "import pickle, sys, json\nfor line in sys.stdin:\n    \

@@ -28,7 +28,12 @@ fn captured_session_replays() {
         let reply = Reply::from_pickle(&rep).unwrap();
         if let Err(e) = Request::from_value(&cmd) {
             // Refused while parsing: exactly the server's error reply.
-            assert_eq!(Reply::Err(e.into_exception()).to_pickle(), rep, "{}", cmd.repr());
+            assert_eq!(
+                Reply::Err(e.into_exception()).to_pickle(),
+                rep,
+                "{}",
+                cmd.repr()
+            );
         }
         let ours = reply.to_pickle();
         if ours == rep {

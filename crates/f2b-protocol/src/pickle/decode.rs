@@ -812,14 +812,44 @@ impl<'a> Machine<'a> {
                 let Node::Tuple(items) = &self.nodes[*args] else {
                     return Err(malformed("exception arguments must be a tuple"));
                 };
+                let args = seq(items, b)?;
+                // Calling OSError(errno, ...) gives the errno's subclass, as unpickling
+                // in Python would.
+                let class = match (m.as_str(), c.as_str(), args.first()) {
+                    ("builtins", "OSError", Some(Value::Int(errno))) if args.len() >= 2 => {
+                        os_error_subclass(*errno).unwrap_or(c).to_string()
+                    }
+                    _ => c.clone(),
+                };
                 Value::Exception {
                     module: m.clone(),
-                    class: c.clone(),
-                    args: seq(items, b)?,
+                    class,
+                    args,
                 }
             }
         })
     }
+}
+
+/// CPython's errno → OSError subclass map (Linux errno values).
+fn os_error_subclass(errno: i64) -> Option<&'static str> {
+    Some(match errno {
+        11 | 114 | 115 => "BlockingIOError",
+        10 => "ChildProcessError",
+        32 | 108 => "BrokenPipeError",
+        103 => "ConnectionAbortedError",
+        111 => "ConnectionRefusedError",
+        104 => "ConnectionResetError",
+        17 => "FileExistsError",
+        2 => "FileNotFoundError",
+        21 => "IsADirectoryError",
+        20 => "NotADirectoryError",
+        4 => "InterruptedError",
+        1 | 13 => "PermissionError",
+        3 => "ProcessLookupError",
+        110 => "TimeoutError",
+        _ => return None,
+    })
 }
 
 fn utf8(b: &[u8]) -> Result<String, DecodeError> {
