@@ -199,6 +199,10 @@ impl Db {
             let data = blob(r.pop().unwrap_or(SqlValue::Null));
             let tob = num(r.pop().unwrap_or(SqlValue::Null));
             let banip = text(r.pop().unwrap_or(SqlValue::Null));
+            // upstream: failures += data.get('failures', 1)
+            let row_failures = loads(data.as_deref())
+                .and_then(|m| m.get("failures").map(|f| f.as_u64().unwrap_or(0) as u32))
+                .unwrap_or(1);
             let row = ticket(&banip, tob, data);
             if let Some((pip, ptob, m, f, _)) = cur.as_ref().filter(|c| c.0 != banip) {
                 let mut t = FailTicket::new(IpAddr::parse(pip), ptob.as_f64(), m.clone());
@@ -216,11 +220,7 @@ impl Db {
                 nm.append(matches);
                 *matches = nm;
             }
-            *failures += if row.failures == 0 && !row.data.contains_key("failures") {
-                row.failures.max(1)
-            } else {
-                row.failures
-            };
+            *failures += row_failures;
             for (k, v) in &row.data {
                 acc.data.insert(k.clone(), v.clone());
             }

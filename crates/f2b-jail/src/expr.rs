@@ -513,13 +513,11 @@ fn bin(op: &str, a: V, b: V) -> Result<V, Error> {
                 if y == 0 {
                     return Err(err("integer division or modulo by zero".into()));
                 }
-                let q = x.div_euclid(y);
-                // Python floors toward -inf (div_euclid differs for negative divisors)
-                let q = if y < 0 && x.rem_euclid(y) != 0 {
-                    q + 1
-                } else {
-                    q
-                };
+                // Python floors toward -inf
+                let mut q = x.checked_div(y).ok_or_else(ovf)?;
+                if x % y != 0 && ((x < 0) != (y < 0)) {
+                    q -= 1;
+                }
                 if op == "//" {
                     V::I(q)
                 } else {
@@ -663,5 +661,59 @@ fn call(name: &str, a: &[V]) -> Result<V, Error> {
         "math.cos" => Ok(V::F(n1(a)?.cos())),
         "math.atan" => Ok(V::F(n1(a)?.atan())),
         _ => Err(err(format!("unknown function {name}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(src: &str) -> Result<String, Error> {
+        let v = Vars {
+            time: PyNum::Int(600),
+            count: 3,
+            factor: PyNum::Int(1),
+        };
+        Ok(Expr::parse(src)?.eval(&v)?.to_string())
+    }
+
+    #[test]
+    fn python_semantics() {
+        for (src, want) in [
+            ("7 // -2", "-4"),
+            ("-7 % 3", "2"),
+            ("7 / 2", "3.5"),
+            ("2 ** -1", "0.5"),
+            ("-2 ** 2", "-4"),
+            ("1 < 2 < 3", "1"),
+            ("3 > 2 > 2", "0"),
+            ("0 or 5", "5"),
+            ("2 and 0.0", "0.0"),
+            ("ban.Time if ban.Count > 2 else 0", "600"),
+            ("max(1, 2.0, 2)", "2.0"),
+            ("round(2.5) + round(3.5)", "6"),
+            ("math.floor(2.7) + math.ceil(2.1)", "5"),
+            ("0x10 + 1_000", "1016"),
+        ] {
+            assert_eq!(ev(src).unwrap(), want, "{src}");
+        }
+    }
+
+    #[test]
+    fn rejected_or_failing() {
+        for src in [
+            "__import__('os').system('true')",
+            "open('/etc/passwd')",
+            "ban.Time.__class__",
+            "1 << 70",
+            "10 ** 100",
+            "1 / 0",
+            "math.log(-1)",
+            "ban.Time +",
+            "[1, 2]",
+            "lambda: 1",
+        ] {
+            assert!(ev(src).is_err(), "{src} must fail");
+        }
     }
 }
