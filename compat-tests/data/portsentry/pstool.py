@@ -8,7 +8,7 @@
       udp SRC DST PORT              send one datagram from SRC, print any reply
       craft SRC DST PORT FLAGS [opts]   one raw TCP segment (flags from S F R P A U, N = none;
                                     opts adds a 4-byte IPv4 option); IPv6 when SRC has ':'
-      rawudp SRC DST PORT           one raw UDP datagram
+      rawudp SRC DST PORT           one UDP datagram, without waiting for a reply
       listen tcp|udp PORT           a service on PORT (background, until the end)
       flood SRC DST COUNT           COUNT random TCP segments and COUNT random UDP datagrams
       sh COMMAND...                 a shell command
