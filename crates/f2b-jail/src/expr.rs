@@ -566,8 +566,8 @@ fn bin(op: &str, a: V, b: V) -> Result<V, Error> {
         "*" => x * y,
         "/" | "//" | "%" if y == 0.0 => return Err(err("float division by zero".into())),
         "/" => x / y,
-        "//" => (x / y).floor(),
-        "%" => x - y * (x / y).floor(),
+        "//" => float_divmod(x, y).0,
+        "%" => float_divmod(x, y).1,
         "**" => x.powf(y),
         _ => {
             return Err(err(format!(
@@ -575,6 +575,30 @@ fn bin(op: &str, a: V, b: V) -> Result<V, Error> {
             )))
         }
     }))
+}
+
+/// CPython's `float_divmod` (floor division and modulo of floats).
+fn float_divmod(x: f64, y: f64) -> (f64, f64) {
+    let mut m = x % y;
+    let mut div = (x - m) / y;
+    if m != 0.0 {
+        if (y < 0.0) != (m < 0.0) {
+            m += y;
+            div -= 1.0;
+        }
+    } else {
+        m = 0f64.copysign(y);
+    }
+    let fd = if div != 0.0 {
+        let mut f = div.floor();
+        if div - f > 0.5 {
+            f += 1.0;
+        }
+        f
+    } else {
+        0f64.copysign(x / y)
+    };
+    (fd, m)
 }
 
 fn to_int(f: f64) -> Result<V, Error> {
