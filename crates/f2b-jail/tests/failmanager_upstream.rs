@@ -99,7 +99,13 @@ fn scenarios() -> Vec<Value> {
             } else {
                 json!([["pre ", format!("date{i}"), format!(" rest {ip}")]])
             };
-            ops.push(json!(["fail", ip, t, count, lines]));
+            // sometimes a line older than the ticket's last failure (out of order)
+            let ft = if rng.below(10) == 0 {
+                t - rng.below(200) as f64
+            } else {
+                t
+            };
+            ops.push(json!(["fail", ip, ft, count, lines]));
         }
         out.push(json!({"maxretry": maxretry, "findtime": findtime, "maxmatches": maxmatches, "ops": ops}));
     }
