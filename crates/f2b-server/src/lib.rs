@@ -28,4 +28,4 @@ pub mod server;
 pub mod timeconv;
 pub mod transmitter;
 
-pub use run::{main_with_args, ConfigSource, NoConfig};
+pub use run::{main_with_args, ConfigSource, FileConfig, NoConfig};

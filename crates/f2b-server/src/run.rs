@@ -49,8 +49,9 @@ pub trait ConfigSource {
     /// `fail2ban.conf` early options (socket, pidfile, loglevel, logtarget,
     /// syslogsocket) as far as set there.
     fn early_options(&self, conf_dir: &str) -> Vec<(String, String)>;
-    /// The full command stream (upstream `fail2ban-client -d` output as values).
-    fn stream(&self, conf_dir: &str) -> Result<Vec<Value>, String>;
+    /// The full command stream (upstream `fail2ban-client -d` output as values);
+    /// `overrides` are command-line values of loglevel/logtarget/syslogsocket.
+    fn stream(&self, conf_dir: &str, overrides: &[(String, String)]) -> Result<Vec<Value>, String>;
 }
 
 /// A source with no configuration (defaults only; non-async starts fail).
@@ -60,8 +61,63 @@ impl ConfigSource for NoConfig {
     fn early_options(&self, _conf_dir: &str) -> Vec<(String, String)> {
         Vec::new()
     }
-    fn stream(&self, _conf_dir: &str) -> Result<Vec<Value>, String> {
+    fn stream(&self, _conf_dir: &str, _o: &[(String, String)]) -> Result<Vec<Value>, String> {
         Err("configuration reading is not available".into())
+    }
+}
+
+/// Reads the configuration directory with f2b-config (what `fail2ban-server` without
+/// `--async` does through its built-in client).
+pub struct FileConfig;
+
+fn diag_level(l: f2b_ini::Level) -> Level {
+    match l {
+        f2b_ini::Level::Debug => Level::DEBUG,
+        f2b_ini::Level::Info => Level::INFO,
+        f2b_ini::Level::Notice => Level::NOTICE,
+        f2b_ini::Level::Warning => Level::WARNING,
+        f2b_ini::Level::Error => Level::ERROR,
+    }
+}
+
+fn log_diags(diags: Vec<f2b_ini::Diag>) {
+    for d in diags {
+        let lvl = diag_level(d.level);
+        if logging::enabled(lvl) {
+            logging::log(d.logger.trim_start_matches("fail2ban."), lvl, &d.message);
+        }
+    }
+}
+
+impl ConfigSource for FileConfig {
+    fn early_options(&self, conf_dir: &str) -> Vec<(String, String)> {
+        let mut c = f2b_config::Configurator::new(conf_dir);
+        match c.early_options() {
+            Ok(m) => m
+                .iter()
+                .filter_map(|(k, v)| match v {
+                    Value::Str(s) => Some((k.clone(), s.clone())),
+                    Value::None => None,
+                    other => Some((k.clone(), other.str_())),
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn stream(&self, conf_dir: &str, overrides: &[(String, String)]) -> Result<Vec<Value>, String> {
+        let mut c = f2b_config::Configurator::new(conf_dir);
+        let upd: Vec<(String, Value)> = overrides
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::str(v.clone())))
+            .collect();
+        let out = f2b_config::read_stream(&mut c, None, &upd, true, false);
+        log_diags(c.take_diags());
+        match (out.stream, out.error) {
+            (Some(s), None) if out.ok || !s.is_empty() => Ok(s),
+            (_, Some(e)) => Err(e.to_string()),
+            _ => Err("test configuration failed".into()),
+        }
     }
 }
 
@@ -143,17 +199,24 @@ pub fn start_config(o: &ServerOptions, config: &dyn ConfigSource) -> Result<Star
     };
     let loglevel = get(&o.loglevel, "loglevel", "INFO");
     Level::parse(&loglevel)?;
+    let logtarget = get(&o.logtarget, "logtarget", "/var/log/fail2ban.log");
+    let syslogsocket = get(&o.syslogsocket, "syslogsocket", "auto");
     let stream = if o.async_ {
         None
     } else {
-        Some(config.stream(&o.conf)?)
+        let overrides = vec![
+            ("loglevel".to_string(), loglevel.clone()),
+            ("logtarget".to_string(), logtarget.clone()),
+            ("syslogsocket".to_string(), syslogsocket.clone()),
+        ];
+        Some(config.stream(&o.conf, &overrides)?)
     };
     Ok(StartConfig {
         socket: get(&o.socket, "socket", "/var/run/fail2ban/fail2ban.sock"),
         pidfile: get(&o.pidfile, "pidfile", "/var/run/fail2ban/fail2ban.pid"),
         loglevel,
-        logtarget: get(&o.logtarget, "logtarget", "/var/log/fail2ban.log"),
-        syslogsocket: get(&o.syslogsocket, "syslogsocket", "auto"),
+        logtarget,
+        syslogsocket,
         pname: o.pname.clone().unwrap_or_else(|| "fail2ban-server".into()),
         force: o.force,
         background: o.background,

@@ -3,6 +3,6 @@
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let code = f2b_server::main_with_args(&args, &f2b_server::NoConfig);
+    let code = f2b_server::main_with_args(&args, &f2b_server::FileConfig);
     std::process::exit(code);
 }
