@@ -33,7 +33,9 @@ fn lines(evs: &[TailEvent]) -> Vec<String> {
 #[test]
 fn writes_become_lines() {
     // (bytes written in successive steps, lines expected after each step)
-    let cases: &[(&[&[u8]], &[&[&str]])] = &[
+    type Steps = &'static [&'static [u8]];
+    type Expect = &'static [&'static [&'static str]];
+    let cases: &[(Steps, Expect)] = &[
         (&[b"a\nb\n"], &[&["a", "b"]]),
         (&[b"par", b"tial\n"], &[&[], &["partial"]]),
         (&[b"crlf\r\n", b"double\r\r\n"], &[&["crlf"], &["double"]]),
