@@ -596,7 +596,8 @@ impl CommandAction {
         let mut ret = true;
         if self.nonempty("actioncheck") {
             for (fam, st) in self.started.clone() {
-                if st != 0 && self.invariant_check(fam, policy, true)? != 1 {
+                // only "unable to restore" (0) resets; a declined repair (-1) does not
+                if st != 0 && self.invariant_check(fam, policy, true)? == 0 {
                     self.started_set(fam, 0);
                     self.set_executed("<actionstart>", fam, None);
                     ret = false;
