@@ -62,11 +62,13 @@ if [ ! -f "$OUT/act" ]; then
     exec sleep infinity
 fi
 python3 "$TOOL" run "$OUT/act" > "$OUT/client.txt" 2>&1
-# let the daemon finish with the last event
+# let the daemon finish with the last event: the capture must stay unchanged for 0.45 s
 n=-1
-for _ in $(seq 50); do
+quiet=0
+for _ in $(seq 100); do
     m=$(wc -l < "$OUT/syslog.jsonl")
-    [ "$m" = "$n" ] && break
+    if [ "$m" = "$n" ]; then quiet=$((quiet + 1)); else quiet=0; fi
+    [ "$quiet" -ge 3 ] && break
     n=$m
     sleep 0.15
 done
