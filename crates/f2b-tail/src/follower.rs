@@ -12,8 +12,8 @@ use sha1::{Digest, Sha1};
 
 use crate::{Encoding, LogLine, RotationReason, StartPos, TailEvent};
 
-/// Upper bound of bytes read per poll of one file, so one huge file cannot starve others.
-const MAX_READ_PER_POLL: usize = 8 << 20;
+/// Bytes read at a time (memory bound; a poll still reads up to the end of the file).
+const READ_CHUNK: usize = 1 << 20;
 
 /// `(mtime s, mtime ns, inode, size)` of a path and of the open descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,6 +40,7 @@ pub struct FileFollower {
     file: Option<OpenFile>,
     missing_reported: bool,
     decode_warned: bool,
+    caught_up: bool,
 }
 
 impl std::fmt::Debug for FileFollower {
@@ -86,6 +87,7 @@ impl FileFollower {
             file: None,
             missing_reported: false,
             decode_warned: false,
+            caught_up: false,
         }
     }
 
@@ -201,9 +203,20 @@ impl FileFollower {
             Some(RotationReason::Truncated)
         } else {
             let hash = first_line_hash(&mut f.file)?;
-            let changed = !f.hash.is_empty() && hash != f.hash;
-            f.hash = hash;
-            changed.then_some(RotationReason::FirstLineChanged)
+            if hash != f.hash {
+                if !f.hash.is_empty() {
+                    Some(RotationReason::FirstLineChanged)
+                } else {
+                    f.hash = hash;
+                    sink(TailEvent::HashChanged {
+                        path: self.path.clone(),
+                        hash: f.hash.clone(),
+                    });
+                    None
+                }
+            } else {
+                None
+            }
         };
         if let Some(reason) = reason {
             f.pos = 0;
@@ -211,6 +224,10 @@ impl FileFollower {
             sink(TailEvent::Rotated {
                 path: self.path.clone(),
                 reason,
+            });
+            sink(TailEvent::HashChanged {
+                path: self.path.clone(),
+                hash: f.hash.clone(),
             });
         }
         Ok(())
@@ -221,34 +238,51 @@ impl FileFollower {
             return Ok(());
         };
         f.file.seek(SeekFrom::Start(f.pos))?;
-        let mut buf = Vec::new();
-        (&mut f.file)
-            .take(MAX_READ_PER_POLL as u64)
-            .read_to_end(&mut buf)?;
-        let mut start = 0;
-        while let Some(i) = buf[start..].iter().position(|&b| b == b'\n') {
-            let end = start + i + 1;
-            let raw = &buf[start..end];
-            let (text, lossy) = self.encoding.decode(raw);
-            if lossy && !self.decode_warned {
-                self.decode_warned = true;
-                sink(TailEvent::DecodeWarning {
-                    path: self.path.clone(),
-                });
+        // buf holds the bytes from f.pos on that are not yet consumed
+        let mut buf: Vec<u8> = Vec::new();
+        loop {
+            let before = buf.len();
+            (&mut f.file)
+                .take(READ_CHUNK as u64)
+                .read_to_end(&mut buf)?;
+            if buf.len() == before {
+                break; // end of file
             }
-            let text = text.trim_end_matches(['\r', '\n']).to_string();
-            sink(TailEvent::Line(LogLine {
-                path: self.path.clone(),
-                text,
-                offset: f.pos + start as u64,
-                end: f.pos + end as u64,
-            }));
-            start = end;
+            let mut start = 0;
+            while let Some(i) = buf[start..].iter().position(|&b| b == b'\n') {
+                let end = start + i + 1;
+                let (text, lossy) = self.encoding.decode(&buf[start..end]);
+                if lossy && !self.decode_warned {
+                    self.decode_warned = true;
+                    sink(TailEvent::DecodeWarning {
+                        path: self.path.clone(),
+                    });
+                }
+                let text = text.trim_end_matches(['\r', '\n']).to_string();
+                sink(TailEvent::Line(LogLine {
+                    path: self.path.clone(),
+                    text,
+                    offset: f.pos + start as u64,
+                    end: f.pos + end as u64,
+                }));
+                start = end;
+            }
+            f.pos += start as u64;
+            buf.drain(..start);
         }
-        f.pos += start as u64;
         if f.hash.is_empty() && f.pos > 0 {
             // the first line has just been completed
             f.hash = first_line_hash(&mut f.file)?;
+            sink(TailEvent::HashChanged {
+                path: self.path.clone(),
+                hash: f.hash.clone(),
+            });
+        }
+        if !self.caught_up {
+            self.caught_up = true;
+            sink(TailEvent::CaughtUp {
+                path: self.path.clone(),
+            });
         }
         Ok(())
     }

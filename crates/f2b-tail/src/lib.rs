@@ -121,6 +121,20 @@ pub enum TailEvent {
         /// Why.
         reason: RotationReason,
     },
+    /// The first-line hash of the open file changed without a new opening (the first line
+    /// got completed, or after a truncation). Save this hash with the positions.
+    HashChanged {
+        /// The path.
+        path: Arc<PathBuf>,
+        /// The new first-line SHA-1 hex (empty if no complete first line).
+        hash: String,
+    },
+    /// The follower reached the end of the file for the first time: from now on lines are
+    /// live (upstream's "in operation" flag; true from the start for `tail` files).
+    CaughtUp {
+        /// The path.
+        path: Arc<PathBuf>,
+    },
     /// The path does not exist (reported once until it reappears; it is retried).
     Missing {
         /// The path.

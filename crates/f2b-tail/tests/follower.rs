@@ -229,3 +229,48 @@ fn positions_point_after_each_line() {
     assert_eq!(got, [(0, 4), (4, 8)]);
     assert_eq!(f.position(), Some(8));
 }
+
+#[test]
+fn big_files_and_long_lines_are_read_in_one_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("log");
+    let long = "y".repeat(1_500_000);
+    let mut content = String::new();
+    for i in 0..40_000 {
+        content.push_str(&format!("line {i:06} padding padding padding padding\n"));
+    }
+    content.push_str(&long);
+    content.push('\n');
+    append(&p, content.as_bytes());
+    let mut f = FileFollower::new(&p, StartPos::Head { saved: None }, Encoding::Utf8);
+    let got = lines(&poll(&mut f));
+    assert_eq!(got.len(), 40_001);
+    assert_eq!(got[39_999], "line 039999 padding padding padding padding");
+    assert_eq!(got[40_000], long);
+    assert_eq!(f.position(), Some(content.len() as u64));
+}
+
+#[test]
+fn caught_up_once_and_hash_reported_when_first_line_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("log");
+    append(&p, b"first li");
+    let mut f = FileFollower::new(&p, StartPos::Head { saved: None }, Encoding::Utf8);
+    let evs = poll(&mut f);
+    let caught = |evs: &[TailEvent]| {
+        evs.iter()
+            .filter(|e| matches!(e, TailEvent::CaughtUp { .. }))
+            .count()
+    };
+    assert_eq!(caught(&evs), 1);
+    assert_eq!(f.hash(), Some(""));
+    append(&p, b"ne\nsecond\n");
+    let evs = poll(&mut f);
+    assert_eq!(caught(&evs), 0);
+    let want = f2b_tail::sha1_hex(b"first line\n");
+    assert!(evs.contains(&TailEvent::HashChanged {
+        path: f.path().clone(),
+        hash: want.clone()
+    }));
+    assert_eq!(f.hash(), Some(want.as_str()));
+}
