@@ -126,17 +126,18 @@ pub fn decode_with_limits(
         pos: 0,
         mode,
         limits,
-        nodes: Vec::new(),
+        nodes: Vec::with_capacity((data.len() / 8).min(1 << 20)),
         stack: Vec::new(),
         marks: Vec::new(),
-        memo: HashMap::new(),
+        memo: Memo::default(),
     };
     let root = m.run()?;
     let mut budget = Budget {
         values: limits.max_values,
         bytes: limits.max_bytes,
     };
-    m.materialize(root, 0, &mut budget)
+    let uses = m.use_counts(root);
+    m.materialize(root, 0, &mut budget, &uses, false)
 }
 
 /// An object under construction; children are arena indices.
@@ -171,6 +172,27 @@ struct Budget {
     bytes: usize,
 }
 
+impl Budget {
+    /// Counts one leaf value and its payload bytes.
+    fn charge(&mut self, v: &Value) -> Result<(), DecodeError> {
+        let size = match v {
+            Value::Str(s) => s.len(),
+            Value::Bytes(x) | Value::ByteArray(x) => x.len(),
+            Value::BigInt(s) => s.len(),
+            _ => 0,
+        };
+        self.values = self
+            .values
+            .checked_sub(1)
+            .ok_or_else(|| limit("too many values"))?;
+        self.bytes = self
+            .bytes
+            .checked_sub(size)
+            .ok_or_else(|| limit("decoded data too large"))?;
+        Ok(())
+    }
+}
+
 struct Machine<'a> {
     data: &'a [u8],
     pos: usize,
@@ -179,7 +201,46 @@ struct Machine<'a> {
     nodes: Vec<Node>,
     stack: Vec<usize>,
     marks: Vec<usize>,
-    memo: HashMap<u64, usize>,
+    memo: Memo,
+}
+
+/// The unpickler's memo: dense keys (what picklers produce) in a vector, anything
+/// else in a map.
+#[derive(Default)]
+struct Memo {
+    dense: Vec<usize>,
+    sparse: HashMap<u64, usize>,
+    len: usize,
+}
+
+const EMPTY: usize = usize::MAX;
+
+impl Memo {
+    fn get(&self, key: u64) -> Option<usize> {
+        match self.dense.get(key as usize) {
+            Some(&n) if n != EMPTY => Some(n),
+            Some(_) => None,
+            None => self.sparse.get(&key).copied(),
+        }
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.get(key).is_some()
+    }
+
+    fn insert(&mut self, key: u64, node: usize) {
+        if !self.contains(key) {
+            self.len += 1;
+        }
+        let k = key as usize;
+        if k < self.dense.len() {
+            self.dense[k] = node;
+        } else if k == self.dense.len() && !self.sparse.contains_key(&key) {
+            self.dense.push(node);
+        } else {
+            self.sparse.insert(key, node);
+        }
+    }
 }
 
 impl<'a> Machine<'a> {
@@ -260,7 +321,7 @@ impl<'a> Machine<'a> {
 
     fn memo_put(&mut self, key: u64) -> Result<(), DecodeError> {
         let top = self.top()?;
-        if self.memo.len() >= self.limits.max_memo && !self.memo.contains_key(&key) {
+        if self.memo.len >= self.limits.max_memo && !self.memo.contains(key) {
             return Err(limit("memo size limit exceeded"));
         }
         self.memo.insert(key, top);
@@ -268,9 +329,9 @@ impl<'a> Machine<'a> {
     }
 
     fn memo_get(&mut self, key: u64) -> Result<(), DecodeError> {
-        let n = *self
+        let n = self
             .memo
-            .get(&key)
+            .get(key)
             .ok_or_else(|| malformed(format!("Memo value not found at index {key}")))?;
         self.stack.push(n);
         Ok(())
@@ -482,7 +543,7 @@ impl<'a> Machine<'a> {
                     self.add_items(s, &items)?;
                 }
                 op::MEMOIZE => {
-                    let k = self.memo.len() as u64;
+                    let k = self.memo.len as u64;
                     self.memo_put(k)?;
                 }
                 op::BINPUT => {
@@ -763,7 +824,51 @@ impl<'a> Machine<'a> {
         Ok(())
     }
 
-    fn materialize(&self, n: usize, depth: usize, b: &mut Budget) -> Result<Value, DecodeError> {
+    /// How many references each node has (container children, exception args, root).
+    fn use_counts(&self, root: usize) -> Vec<u32> {
+        let mut uses = vec![0u32; self.nodes.len()];
+        uses[root] += 1;
+        for node in &self.nodes {
+            let mut add = |i: usize| uses[i] = uses[i].saturating_add(1);
+            match node {
+                Node::List(v) | Node::Tuple(v) | Node::Set(v, _) | Node::FrozenSet(v) => {
+                    v.iter().for_each(|&i| add(i))
+                }
+                Node::Dict(v, _) => v.iter().for_each(|&(k, x)| {
+                    add(k);
+                    add(x)
+                }),
+                Node::Exception(_, _, a) => add(*a),
+                Node::Leaf(_) | Node::Global(..) => {}
+            }
+        }
+        uses
+    }
+
+    /// A copy of a node's content without its hashing indexes.
+    fn detach(&self, n: usize) -> Node {
+        match &self.nodes[n] {
+            Node::Leaf(v) => Node::Leaf(v.clone()),
+            Node::List(v) => Node::List(v.clone()),
+            Node::Tuple(v) => Node::Tuple(v.clone()),
+            Node::Dict(v, _) => Node::Dict(v.clone(), HashMap::new()),
+            Node::Set(v, _) => Node::Set(v.clone(), HashSet::new()),
+            Node::FrozenSet(v) => Node::FrozenSet(v.clone()),
+            Node::Global(m, c) => Node::Global(m.clone(), c.clone()),
+            Node::Exception(m, c, a) => Node::Exception(m.clone(), c.clone(), *a),
+        }
+    }
+
+    /// Builds the `Value` of node `n`. Nodes reached only through single references
+    /// are moved out of the arena; anything below a shared node is copied.
+    fn materialize(
+        &mut self,
+        n: usize,
+        depth: usize,
+        b: &mut Budget,
+        uses: &[u32],
+        shared: bool,
+    ) -> Result<Value, DecodeError> {
         if depth > self.limits.max_depth {
             return Err(limit("maximum nesting depth exceeded"));
         }
@@ -771,36 +876,46 @@ impl<'a> Machine<'a> {
             .values
             .checked_sub(1)
             .ok_or_else(|| limit("too many values"))?;
-        let seq = |items: &[usize], b: &mut Budget| -> Result<Vec<Value>, DecodeError> {
-            items
-                .iter()
-                .map(|&i| self.materialize(i, depth + 1, b))
-                .collect()
+        let shared = shared || uses[n] > 1;
+        let node = if shared {
+            self.detach(n)
+        } else {
+            std::mem::replace(&mut self.nodes[n], Node::Leaf(Value::None))
         };
-        Ok(match &self.nodes[n] {
-            Node::Leaf(v) => {
-                let size = match v {
-                    Value::Str(s) => s.len(),
-                    Value::Bytes(x) | Value::ByteArray(x) => x.len(),
-                    Value::BigInt(s) => s.len(),
-                    _ => 0,
-                };
-                b.bytes = b
-                    .bytes
-                    .checked_sub(size)
-                    .ok_or_else(|| limit("decoded data too large"))?;
-                v.clone()
+        let seq = |m: &mut Self, items: Vec<usize>, b: &mut Budget| {
+            let mut out = Vec::with_capacity(items.len());
+            for i in items {
+                // Fast path: a leaf used once is moved without recursing.
+                if !shared && uses[i] == 1 && matches!(m.nodes[i], Node::Leaf(_)) {
+                    if let Node::Leaf(v) =
+                        std::mem::replace(&mut m.nodes[i], Node::Leaf(Value::None))
+                    {
+                        b.charge(&v)?;
+                        out.push(v);
+                    }
+                    continue;
+                }
+                out.push(m.materialize(i, depth + 1, b, uses, shared)?);
             }
-            Node::List(items) => Value::List(seq(items, b)?),
-            Node::Tuple(items) => Value::Tuple(seq(items, b)?),
-            Node::Set(items, _) => Value::Set(seq(items, b)?),
-            Node::FrozenSet(items) => Value::FrozenSet(seq(items, b)?),
+            Ok::<Vec<Value>, DecodeError>(out)
+        };
+        Ok(match node {
+            Node::Leaf(v) => {
+                // `charge` counts one value; this one was already counted above.
+                b.values += 1;
+                b.charge(&v)?;
+                v
+            }
+            Node::List(items) => Value::List(seq(self, items, b)?),
+            Node::Tuple(items) => Value::Tuple(seq(self, items, b)?),
+            Node::Set(items, _) => Value::Set(seq(self, items, b)?),
+            Node::FrozenSet(items) => Value::FrozenSet(seq(self, items, b)?),
             Node::Dict(items, _) => {
                 let mut out = Vec::with_capacity(items.len());
-                for &(k, v) in items {
+                for (k, v) in items {
                     out.push((
-                        self.materialize(k, depth + 1, b)?,
-                        self.materialize(v, depth + 1, b)?,
+                        self.materialize(k, depth + 1, b, uses, shared)?,
+                        self.materialize(v, depth + 1, b, uses, shared)?,
                     ));
                 }
                 Value::Dict(out)
@@ -809,20 +924,19 @@ impl<'a> Machine<'a> {
                 return Err(malformed(format!("unexpected class {m}.{c} in reply")))
             }
             Node::Exception(m, c, args) => {
-                let Node::Tuple(items) = &self.nodes[*args] else {
+                let Value::Tuple(args) = self.materialize(args, depth + 1, b, uses, shared)? else {
                     return Err(malformed("exception arguments must be a tuple"));
                 };
-                let args = seq(items, b)?;
                 // Calling OSError(errno, ...) gives the errno's subclass, as unpickling
                 // in Python would.
                 let class = match (m.as_str(), c.as_str(), args.first()) {
                     ("builtins", "OSError", Some(Value::Int(errno))) if args.len() >= 2 => {
-                        os_error_subclass(*errno).unwrap_or(c).to_string()
+                        os_error_subclass(*errno).map_or(c, str::to_string)
                     }
-                    _ => c.clone(),
+                    _ => c,
                 };
                 Value::Exception {
-                    module: m.clone(),
+                    module: m,
                     class,
                     args,
                 }
