@@ -32,7 +32,7 @@ class Jail(DummyJail):
         return True
 jail = Jail(name='sshd')
 acts = jail.actions
-acts.setBanTime(600)
+acts.setBanTime(720)
 for name, pairs in spec['actions']:
     acts.add(name)
     for k, v in pairs:
@@ -63,7 +63,7 @@ print(json.dumps(msgs))
 fn ticket(ip: &str, restored: bool) -> Ticket {
     let mut t = Ticket::new(ip);
     t.failures = 3;
-    t.bantime = 600;
+    t.bantime = 720;
     t.matches = vec![format!("m1 {ip}"), "m2".to_string()];
     t.restored = restored;
     t
@@ -72,6 +72,7 @@ fn ticket(ip: &str, restored: bool) -> Ticket {
 /// Runs the scenario through `f2b_action`, returning the invariant messages.
 fn run_rust(actions: &[(String, Vec<(String, String)>)], ops: &[(String, String)]) -> Vec<String> {
     let mut set = ActionSet::new("sshd");
+    set.set_ban_time(720);
     let logs = Collector::new();
     set.set_log(logs.sink());
     for (name, pairs) in actions {
@@ -130,7 +131,10 @@ fn pairs(kv: &[(&str, &str)]) -> Vec<(String, String)> {
 /// A hand-written action logging `<tag>` of each operation; `extra` overrides/adds keys.
 fn logger(tag: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut p = pairs(&[
-        ("actionstart", &format!("echo {tag} start <family> >> @/log")),
+        (
+            "actionstart",
+            &format!("echo {tag} start <family> <bantime> [<ip>] <failures> [<fid>] [<matches>] <bancount> <restored> [<ip-rev>] >> @/log"),
+        ),
         ("actionstop", &format!("echo {tag} stop <family> >> @/log")),
         (
             "actionban",

@@ -96,6 +96,7 @@ pub struct CommandAction {
     jail_epoch: Option<Arc<AtomicU64>>,
     executor: Arc<dyn Executor>,
     allow_ipv6: bool,
+    default_bantime: i64,
     log: LogSink,
 }
 
@@ -132,6 +133,7 @@ impl CommandAction {
             jail_epoch: None,
             executor: ShellExecutor::global(),
             allow_ipv6: true,
+            default_bantime: 600,
             log: discard(),
         };
         a.clear_all_params();
@@ -165,6 +167,12 @@ impl CommandAction {
     /// `inet6`.
     pub fn set_allow_ipv6(&mut self, allow: bool) {
         self.allow_ipv6 = allow;
+    }
+
+    /// The jail's ban time, used for `<bantime>` in start/stop/flush commands (their
+    /// "empty" ticket has no ban time of its own; upstream default 600).
+    pub fn set_default_bantime(&mut self, secs: i64) {
+        self.default_bantime = secs;
     }
 
     /// Shares the jail-wide ban epoch counter (incremented on every repair).
@@ -427,7 +435,9 @@ impl CommandAction {
                 Ok(cmd) => {
                     let mut ret = true;
                     if !cmd.is_empty() && !self.executed_others(tag, fam).contains(&cmd) {
-                        let real = tags::replace_dynamic(&cmd, &Ticket::empty(fam, now()));
+                        let mut empty = Ticket::empty(fam, now());
+                        empty.bantime = self.default_bantime;
+                        let real = tags::replace_dynamic(&cmd, &empty);
                         ret = self.exec(&real);
                         res &= ret;
                     }

@@ -28,6 +28,7 @@ pub struct ActionSet {
     executor: Arc<dyn Executor>,
     log: LogSink,
     allow_ipv6: bool,
+    bantime: i64,
     epoch: Arc<AtomicU64>,
     /// During a reload: (re-added existing actions, newly added actions).
     reloading: Option<(Vec<String>, Vec<String>)>,
@@ -51,6 +52,7 @@ impl ActionSet {
             executor: ShellExecutor::global(),
             log: discard(),
             allow_ipv6: true,
+            bantime: 600,
             epoch: Arc::new(AtomicU64::new(0)),
             reloading: None,
         }
@@ -78,6 +80,15 @@ impl ActionSet {
             a.set_allow_ipv6(allow);
         }
         self.allow_ipv6 = allow;
+    }
+
+    /// Sets the jail's ban time (`set <jail> bantime`), used for `<bantime>` in
+    /// start/stop/flush commands.
+    pub fn set_ban_time(&mut self, secs: i64) {
+        for a in &mut self.actions {
+            a.set_default_bantime(secs);
+        }
+        self.bantime = secs;
     }
 
     /// The jail-wide ban epoch (bumped by repairs); bans of older epochs need a re-ban.
@@ -119,6 +130,7 @@ impl ActionSet {
         a.set_executor(self.executor.clone());
         a.set_log(self.log.clone());
         a.set_allow_ipv6(self.allow_ipv6);
+        a.set_default_bantime(self.bantime);
         a.set_jail_epoch(self.epoch.clone());
         if let Some(r) = self.reloading.as_mut() {
             r.1.push(name.to_string());
