@@ -215,6 +215,36 @@ fn cases() -> Vec<Case> {
             vec![Fix::IgnoredHost("10.99.0.2")],
         ),
     ];
+    // startup and error paths, busy ports in the stealth modes, KILL_RUN_CMD_FIRST
+    v.push(case("usage", "tcp", vec![], "", vec![]));
+    v.push(case("bad-mode", "tcp", vec![], "", vec![]));
+    v.push(case("no-config", "tcp", vec![], "", vec![]));
+    v.push(case(
+        "no-blocked-file",
+        "tcp",
+        vec![("BLOCKED_FILE", None)],
+        "",
+        vec![],
+    ));
+    v.push(case(
+        "stcp-busy",
+        "stcp",
+        echo_edits(),
+        "craft 10.99.0.4 10.99.0.1 11 S\ncraft 10.99.0.5 10.99.0.1 15 S\nsleep 0.3\n",
+        vec![],
+    ));
+    v.push(case(
+        "sudp-busy",
+        "sudp",
+        echo_edits(),
+        "rawudp 10.99.0.4 10.99.0.1 7\nrawudp 10.99.0.5 10.99.0.1 9\nsleep 0.3\n",
+        vec![],
+    ));
+    {
+        let mut e = echo_edits();
+        e.push(("KILL_RUN_CMD_FIRST", s("1")));
+        v.push(case("t2-run-first", "tcp", e, t9_act, vec![]));
+    }
     for c in &mut v {
         match c.name {
             "t4" => c.setup.pre = s("listen tcp 22\n"),
@@ -222,6 +252,11 @@ fn cases() -> Vec<Case> {
             "t7-udp" => c.setup.pre = s("listen udp 7\n"),
             "t7-tcp" => c.setup.pre = s("listen tcp 11\n"),
             "t11" => c.setup.hosts_extra = s("10.99.0.2 evil.example\n"),
+            "usage" => c.setup.start = "$BIN\n".into(),
+            "bad-mode" => c.setup.start = "$BIN -bogus\n".into(),
+            "no-config" => c.setup.start = "rm /etc/portsentry/portsentry.conf\n$BIN -tcp\n".into(),
+            "stcp-busy" => c.setup.pre = s("listen tcp 11\n"),
+            "sudp-busy" => c.setup.pre = s("listen udp 7\n"),
             "t12nl" => c.setup.ignore = s("192.168.100.100\n10.99.0.2\n"),
             "t12nonl" => c.setup.ignore = s("192.168.100.100\n10.99.0.2"),
             _ => {}
@@ -438,7 +473,7 @@ fn t1_to_t12_match_debian_1_2() {
     let mut errs = Vec::new();
     for (c, (deb, our)) in cases.iter().zip(&runs) {
         assert!(
-            deb.messages().iter().any(|m| m.contains("is starting")),
+            !deb.messages().is_empty(),
             "[{}] the oracle did not run: {:?}",
             c.name,
             deb.stdout

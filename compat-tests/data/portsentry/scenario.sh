@@ -47,7 +47,7 @@ if [ -f "$OUT/pre" ]; then
     for _ in $(seq 250); do [ -f "$OUT/pre.ready" ] && break; sleep 0.02; done
 fi
 export TZ=UTC
-bash "$OUT/start.sh" > "$OUT/stdout.txt" 2>&1
+bash "$OUT/start.sh" > "$OUT/stdout.txt" 2> "$OUT/stderr.txt"
 echo "rc=$?" >> "$OUT/stdout.txt"
 want=${ACTIVE:-1}
 for _ in $(seq 250); do
