@@ -78,7 +78,8 @@ impl FrameSplitter {
     }
 
     /// The next complete frame, `Ok(None)` if more bytes are needed, or an error when
-    /// the current message is already longer than the limit.
+    /// the current message is already longer than the limit (the connection should
+    /// then be dropped: the splitter keeps the oversize bytes).
     pub fn next_frame(&mut self) -> Result<Option<Frame>, FrameTooLarge> {
         let start = self.scanned.saturating_sub(END.len() - 1);
         match find(&self.buf[start..], END) {

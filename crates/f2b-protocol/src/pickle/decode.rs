@@ -5,10 +5,12 @@
 //! `SETITEMS` on a memoized container behave as in Python), then copied out into a
 //! `Value` tree under a depth and size budget (so shared references cannot blow up).
 
+use super::arena::{Budget, Memo, Node};
+use super::error::{limit, malformed, truncated, DecodeError, DecodeErrorKind};
 use super::op;
+use super::text::{ascii, parse_py_float, py2_string, raw_unicode_escape, utf8};
 use crate::value::Value;
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 
 /// What kind of peer produced the pickle, i.e. how much of pickle is accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,71 +44,13 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            max_depth: 200,
+            max_depth: 100,
             max_memo: 1 << 20,
             max_values: 4 << 20,
             max_bytes: 64 << 20,
             max_long_bytes: 4096,
         }
     }
-}
-
-/// Why a pickle could not be decoded. `Display` gives the text Python's unpickler
-/// would give where one exists (e.g. `Ran out of input`, `pickle data was truncated`,
-/// `invalid load key, '\xff'.`), which fail2ban's server echoes as `ERROR: <text>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError {
-    kind: DecodeErrorKind,
-    message: String,
-}
-
-/// The class of a [`DecodeError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum DecodeErrorKind {
-    /// No data at all, or the data ended at an opcode boundary before STOP.
-    Eof,
-    /// The data ended inside an opcode's argument.
-    Truncated,
-    /// An unknown opcode byte or an unsupported protocol number.
-    InvalidOpcode,
-    /// An opcode that would import or call code (or out-of-band buffers).
-    Forbidden,
-    /// Structurally invalid (stack underflow, missing mark, bad memo index, type errors).
-    Malformed,
-    /// A resource limit was exceeded.
-    Limit,
-}
-
-impl DecodeError {
-    fn new(kind: DecodeErrorKind, message: impl Into<String>) -> DecodeError {
-        DecodeError {
-            kind,
-            message: message.into(),
-        }
-    }
-    /// The class of error.
-    pub fn kind(&self) -> DecodeErrorKind {
-        self.kind
-    }
-}
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for DecodeError {}
-
-fn malformed(m: impl Into<String>) -> DecodeError {
-    DecodeError::new(DecodeErrorKind::Malformed, m)
-}
-fn truncated() -> DecodeError {
-    DecodeError::new(DecodeErrorKind::Truncated, "pickle data was truncated")
-}
-fn limit(m: &str) -> DecodeError {
-    DecodeError::new(DecodeErrorKind::Limit, m)
 }
 
 /// Decodes one pickle from `data` with default [`Limits`]. Bytes after STOP are
@@ -140,107 +84,15 @@ pub fn decode_with_limits(
     m.materialize(root, 0, &mut budget, &uses, false)
 }
 
-/// An object under construction; children are arena indices.
-enum Node {
-    Leaf(Value),
-    List(Vec<usize>),
-    Tuple(Vec<usize>),
-    Dict(Vec<(usize, usize)>, HashMap<Vec<u8>, usize>),
-    Set(Vec<usize>, HashSet<Vec<u8>>),
-    FrozenSet(Vec<usize>),
-    Global(String, String),
-    Exception(String, String, usize),
-}
-
-impl Node {
-    fn type_name(&self) -> &str {
-        match self {
-            Node::Leaf(v) => v.type_name(),
-            Node::List(_) => "list",
-            Node::Tuple(_) => "tuple",
-            Node::Dict(..) => "dict",
-            Node::Set(..) => "set",
-            Node::FrozenSet(_) => "frozenset",
-            Node::Global(..) => "type",
-            Node::Exception(_, c, _) => c,
-        }
-    }
-}
-
-struct Budget {
-    values: usize,
-    bytes: usize,
-}
-
-impl Budget {
-    /// Counts one leaf value and its payload bytes.
-    fn charge(&mut self, v: &Value) -> Result<(), DecodeError> {
-        let size = match v {
-            Value::Str(s) => s.len(),
-            Value::Bytes(x) | Value::ByteArray(x) => x.len(),
-            Value::BigInt(s) => s.len(),
-            _ => 0,
-        };
-        self.values = self
-            .values
-            .checked_sub(1)
-            .ok_or_else(|| limit("too many values"))?;
-        self.bytes = self
-            .bytes
-            .checked_sub(size)
-            .ok_or_else(|| limit("decoded data too large"))?;
-        Ok(())
-    }
-}
-
-struct Machine<'a> {
+pub(super) struct Machine<'a> {
     data: &'a [u8],
     pos: usize,
     mode: DecodeMode,
-    limits: &'a Limits,
-    nodes: Vec<Node>,
+    pub(super) limits: &'a Limits,
+    pub(super) nodes: Vec<Node>,
     stack: Vec<usize>,
     marks: Vec<usize>,
     memo: Memo,
-}
-
-/// The unpickler's memo: dense keys (what picklers produce) in a vector, anything
-/// else in a map.
-#[derive(Default)]
-struct Memo {
-    dense: Vec<usize>,
-    sparse: HashMap<u64, usize>,
-    len: usize,
-}
-
-const EMPTY: usize = usize::MAX;
-
-impl Memo {
-    fn get(&self, key: u64) -> Option<usize> {
-        match self.dense.get(key as usize) {
-            Some(&n) if n != EMPTY => Some(n),
-            Some(_) => None,
-            None => self.sparse.get(&key).copied(),
-        }
-    }
-
-    fn contains(&self, key: u64) -> bool {
-        self.get(key).is_some()
-    }
-
-    fn insert(&mut self, key: u64, node: usize) {
-        if !self.contains(key) {
-            self.len += 1;
-        }
-        let k = key as usize;
-        if k < self.dense.len() {
-            self.dense[k] = node;
-        } else if k == self.dense.len() && !self.sparse.contains_key(&key) {
-            self.dense.push(node);
-        } else {
-            self.sparse.insert(key, node);
-        }
-    }
 }
 
 impl<'a> Machine<'a> {
@@ -684,71 +536,6 @@ impl<'a> Machine<'a> {
         Ok(())
     }
 
-    /// A byte string equal for exactly the keys Python considers equal (hashable only).
-    fn hash_sig(&self, n: usize, depth: usize) -> Result<Vec<u8>, DecodeError> {
-        if depth > self.limits.max_depth {
-            return Err(limit("maximum nesting depth exceeded"));
-        }
-        let mut out = Vec::new();
-        match &self.nodes[n] {
-            Node::Leaf(v) => match v {
-                Value::None => out.push(b'N'),
-                Value::Bool(b) => out.extend(format!("i{}", *b as i64).bytes()),
-                Value::Int(i) => out.extend(format!("i{i}").bytes()),
-                Value::BigInt(s) => out.extend(format!("i{s}").bytes()),
-                Value::Float(f) if f.fract() == 0.0 && f.is_finite() => {
-                    out.extend(format!("i{f:.0}").bytes());
-                    if *f == 0.0 {
-                        out = b"i0".to_vec();
-                    }
-                }
-                Value::Float(f) => out.extend(format!("f{}", f.to_bits()).bytes()),
-                Value::Str(s) => {
-                    out.extend(format!("s{}:", s.len()).bytes());
-                    out.extend(s.bytes());
-                }
-                Value::Bytes(b) => {
-                    out.extend(format!("b{}:", b.len()).bytes());
-                    out.extend(b);
-                }
-                other => {
-                    return Err(malformed(format!(
-                        "unhashable type: '{}'",
-                        other.type_name()
-                    )))
-                }
-            },
-            Node::Tuple(items) => {
-                out.extend(format!("t{}(", items.len()).bytes());
-                for &i in items {
-                    let s = self.hash_sig(i, depth + 1)?;
-                    out.extend(format!("{}:", s.len()).bytes());
-                    out.extend(s);
-                }
-            }
-            Node::FrozenSet(items) => {
-                let mut sigs = items
-                    .iter()
-                    .map(|&i| self.hash_sig(i, depth + 1))
-                    .collect::<Result<Vec<_>, _>>()?;
-                sigs.sort();
-                out.extend(format!("z{}(", sigs.len()).bytes());
-                for s in sigs {
-                    out.extend(format!("{}:", s.len()).bytes());
-                    out.extend(s);
-                }
-            }
-            Node::Global(m, c) => out.extend(format!("g{m}.{c}").bytes()),
-            other => {
-                return Err(malformed(format!(
-                    "unhashable type: '{}'",
-                    other.type_name()
-                )))
-            }
-        }
-        Ok(out)
-    }
-
     /// GLOBAL / STACK_GLOBAL / REDUCE / BUILD, accepted only when decoding replies.
     fn reply_op(&mut self, code: u8) -> Result<(), DecodeError> {
         match code {
@@ -823,270 +610,4 @@ impl<'a> Machine<'a> {
         self.push_node(Node::Global(m, c));
         Ok(())
     }
-
-    /// How many references each node has (container children, exception args, root).
-    fn use_counts(&self, root: usize) -> Vec<u32> {
-        let mut uses = vec![0u32; self.nodes.len()];
-        uses[root] += 1;
-        for node in &self.nodes {
-            let mut add = |i: usize| uses[i] = uses[i].saturating_add(1);
-            match node {
-                Node::List(v) | Node::Tuple(v) | Node::Set(v, _) | Node::FrozenSet(v) => {
-                    v.iter().for_each(|&i| add(i))
-                }
-                Node::Dict(v, _) => v.iter().for_each(|&(k, x)| {
-                    add(k);
-                    add(x)
-                }),
-                Node::Exception(_, _, a) => add(*a),
-                Node::Leaf(_) | Node::Global(..) => {}
-            }
-        }
-        uses
-    }
-
-    /// A copy of a node's content without its hashing indexes.
-    fn detach(&self, n: usize) -> Node {
-        match &self.nodes[n] {
-            Node::Leaf(v) => Node::Leaf(v.clone()),
-            Node::List(v) => Node::List(v.clone()),
-            Node::Tuple(v) => Node::Tuple(v.clone()),
-            Node::Dict(v, _) => Node::Dict(v.clone(), HashMap::new()),
-            Node::Set(v, _) => Node::Set(v.clone(), HashSet::new()),
-            Node::FrozenSet(v) => Node::FrozenSet(v.clone()),
-            Node::Global(m, c) => Node::Global(m.clone(), c.clone()),
-            Node::Exception(m, c, a) => Node::Exception(m.clone(), c.clone(), *a),
-        }
-    }
-
-    /// Builds the `Value` of node `n`. Nodes reached only through single references
-    /// are moved out of the arena; anything below a shared node is copied.
-    fn materialize(
-        &mut self,
-        n: usize,
-        depth: usize,
-        b: &mut Budget,
-        uses: &[u32],
-        shared: bool,
-    ) -> Result<Value, DecodeError> {
-        if depth > self.limits.max_depth {
-            return Err(limit("maximum nesting depth exceeded"));
-        }
-        b.values = b
-            .values
-            .checked_sub(1)
-            .ok_or_else(|| limit("too many values"))?;
-        let shared = shared || uses[n] > 1;
-        let node = if shared {
-            self.detach(n)
-        } else {
-            std::mem::replace(&mut self.nodes[n], Node::Leaf(Value::None))
-        };
-        let seq = |m: &mut Self, items: Vec<usize>, b: &mut Budget| {
-            let mut out = Vec::with_capacity(items.len());
-            for i in items {
-                // Fast path: a leaf used once is moved without recursing.
-                if !shared && uses[i] == 1 && matches!(m.nodes[i], Node::Leaf(_)) {
-                    if let Node::Leaf(v) =
-                        std::mem::replace(&mut m.nodes[i], Node::Leaf(Value::None))
-                    {
-                        b.charge(&v)?;
-                        out.push(v);
-                    }
-                    continue;
-                }
-                out.push(m.materialize(i, depth + 1, b, uses, shared)?);
-            }
-            Ok::<Vec<Value>, DecodeError>(out)
-        };
-        Ok(match node {
-            Node::Leaf(v) => {
-                // `charge` counts one value; this one was already counted above.
-                b.values += 1;
-                b.charge(&v)?;
-                v
-            }
-            Node::List(items) => Value::List(seq(self, items, b)?),
-            Node::Tuple(items) => Value::Tuple(seq(self, items, b)?),
-            Node::Set(items, _) => Value::Set(seq(self, items, b)?),
-            Node::FrozenSet(items) => Value::FrozenSet(seq(self, items, b)?),
-            Node::Dict(items, _) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (k, v) in items {
-                    out.push((
-                        self.materialize(k, depth + 1, b, uses, shared)?,
-                        self.materialize(v, depth + 1, b, uses, shared)?,
-                    ));
-                }
-                Value::Dict(out)
-            }
-            Node::Global(m, c) => {
-                return Err(malformed(format!("unexpected class {m}.{c} in reply")))
-            }
-            Node::Exception(m, c, args) => {
-                let Value::Tuple(args) = self.materialize(args, depth + 1, b, uses, shared)? else {
-                    return Err(malformed("exception arguments must be a tuple"));
-                };
-                // Calling OSError(errno, ...) gives the errno's subclass, as unpickling
-                // in Python would.
-                let class = match (m.as_str(), c.as_str(), args.first()) {
-                    ("builtins", "OSError", Some(Value::Int(errno))) if args.len() >= 2 => {
-                        os_error_subclass(*errno).map_or(c, str::to_string)
-                    }
-                    _ => c,
-                };
-                Value::Exception {
-                    module: m,
-                    class,
-                    args,
-                }
-            }
-        })
-    }
-}
-
-/// CPython's errno → OSError subclass map (Linux errno values).
-fn os_error_subclass(errno: i64) -> Option<&'static str> {
-    Some(match errno {
-        11 | 114 | 115 => "BlockingIOError",
-        10 => "ChildProcessError",
-        32 | 108 => "BrokenPipeError",
-        103 => "ConnectionAbortedError",
-        111 => "ConnectionRefusedError",
-        104 => "ConnectionResetError",
-        17 => "FileExistsError",
-        2 => "FileNotFoundError",
-        21 => "IsADirectoryError",
-        20 => "NotADirectoryError",
-        4 => "InterruptedError",
-        1 | 13 => "PermissionError",
-        3 => "ProcessLookupError",
-        110 => "TimeoutError",
-        _ => return None,
-    })
-}
-
-fn utf8(b: &[u8]) -> Result<String, DecodeError> {
-    String::from_utf8(b.to_vec()).map_err(|e| {
-        let pos = e.utf8_error().valid_up_to();
-        malformed(format!(
-            "'utf-8' codec can't decode byte 0x{:02x} in position {pos}: invalid utf-8",
-            b[pos]
-        ))
-    })
-}
-
-fn ascii(b: &[u8]) -> Result<String, DecodeError> {
-    match b.iter().position(|&c| c >= 0x80) {
-        Some(pos) => Err(malformed(format!(
-            "'ascii' codec can't decode byte 0x{:02x} in position {pos}: ordinal not in range(128)",
-            b[pos]
-        ))),
-        None => Ok(b.iter().map(|&c| c as char).collect()),
-    }
-}
-
-/// Python's `float()` on a protocol-0 FLOAT line.
-fn parse_py_float(s: &str) -> Option<f64> {
-    match s.to_ascii_lowercase().as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
-        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
-        "nan" | "+nan" | "-nan" => Some(f64::NAN),
-        _ if s
-            .chars()
-            .all(|c| c.is_ascii_digit() || "+-.eE_".contains(c)) =>
-        {
-            s.replace('_', "").parse().ok()
-        }
-        _ => None,
-    }
-}
-
-/// `raw-unicode-escape` decoding (protocol-0 UNICODE): latin-1 plus `\uXXXX`/`\UXXXXXXXX`.
-fn raw_unicode_escape(b: &[u8]) -> Result<String, DecodeError> {
-    let mut out = String::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'\\' && i + 1 < b.len() && (b[i + 1] == b'u' || b[i + 1] == b'U') {
-            let n = if b[i + 1] == b'u' { 4 } else { 8 };
-            let hex = b
-                .get(i + 2..i + 2 + n)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                .ok_or_else(|| {
-                    malformed(
-                        "'rawunicodeescape' codec can't decode bytes: truncated \\uXXXX escape",
-                    )
-                })?;
-            let ch = char::from_u32(hex).ok_or_else(|| {
-                malformed("'rawunicodeescape' codec can't decode bytes: \\Uxxxxxxxx out of range")
-            })?;
-            out.push(ch);
-            i += 2 + n;
-        } else {
-            out.push(c as char);
-            i += 1;
-        }
-    }
-    Ok(out)
-}
-
-/// Protocol-0 STRING: a quoted Python 2 string literal, decoded as ASCII.
-fn py2_string(l: &[u8]) -> Result<String, DecodeError> {
-    let quoted = l.len() >= 2 && (l[0] == b'\'' || l[0] == b'"') && l[l.len() - 1] == l[0];
-    if !quoted {
-        return Err(malformed("the STRING opcode argument must be quoted"));
-    }
-    let body = &l[1..l.len() - 1];
-    let mut out = Vec::with_capacity(body.len());
-    let mut i = 0;
-    while i < body.len() {
-        let c = body[i];
-        i += 1;
-        if c != b'\\' || i >= body.len() {
-            out.push(c);
-            continue;
-        }
-        let e = body[i];
-        i += 1;
-        match e {
-            b'n' => out.push(b'\n'),
-            b't' => out.push(b'\t'),
-            b'r' => out.push(b'\r'),
-            b'a' => out.push(7),
-            b'b' => out.push(8),
-            b'f' => out.push(12),
-            b'v' => out.push(11),
-            b'\n' => {}
-            b'x' => {
-                let h = body
-                    .get(i..i + 2)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| malformed("invalid \\x escape"))?;
-                out.push(h);
-                i += 2;
-            }
-            b'0'..=b'7' => {
-                let mut v = (e - b'0') as u32;
-                for _ in 0..2 {
-                    match body.get(i) {
-                        Some(&d @ b'0'..=b'7') => {
-                            v = v * 8 + (d - b'0') as u32;
-                            i += 1;
-                        }
-                        _ => break,
-                    }
-                }
-                out.push(v as u8);
-            }
-            b'\\' | b'\'' | b'"' => out.push(e),
-            other => {
-                out.push(b'\\');
-                out.push(other);
-            }
-        }
-    }
-    ascii(&out)
 }
