@@ -24,10 +24,14 @@ fn answer(req: Request) -> Reply {
         Request::Status(Status::Jail { jail, .. }) if jail.as_str() != Some("sshd") => {
             Reply::Err(RequestError::unknown_jail(jail).into_exception())
         }
-        Request::Get(Get::Jail { what: JailGet::MaxRetry, .. }) => ok(Value::Int(5)),
-        Request::Get(Get::Jail { what: JailGet::LogPath, .. }) => {
-            ok(Value::list(["/var/log/auth.log", "/var/log/secure"]))
-        }
+        Request::Get(Get::Jail {
+            what: JailGet::MaxRetry,
+            ..
+        }) => ok(Value::Int(5)),
+        Request::Get(Get::Jail {
+            what: JailGet::LogPath,
+            ..
+        }) => ok(Value::list(["/var/log/auth.log", "/var/log/secure"])),
         _ => ok(Value::None),
     }
 }
@@ -45,7 +49,9 @@ fn serve(listener: UnixListener) {
             };
             splitter.push(&buf[..n]);
             while let Ok(Some(frame)) = splitter.next_frame() {
-                let Frame::Message(bytes) = frame else { break 'conn };
+                let Frame::Message(bytes) = frame else {
+                    break 'conn;
+                };
                 let reply = match decode(&bytes, DecodeMode::Request) {
                     Err(e) => Reply::load_error(&e),
                     Ok(v) => match Request::from_value(&v) {
@@ -64,7 +70,10 @@ fn serve(listener: UnixListener) {
 #[test]
 fn real_client_against_our_codec() {
     if !std::path::Path::new(CLIENT).exists() {
-        assert!(std::env::var("CI").map(|v| v != "true").unwrap_or(true), "{CLIENT} missing under CI");
+        assert!(
+            std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+            "{CLIENT} missing under CI"
+        );
         eprintln!("SKIP: {CLIENT} missing");
         return;
     }
@@ -74,13 +83,29 @@ fn real_client_against_our_codec() {
     std::thread::spawn(move || serve(listener));
     let cases: &[(&[&str], &str, i32)] = &[
         (&["ping"], "Server replied: pong\n", 0),
-        (&["status"], "Status\n|- Number of jail:\t1\n`- Jail list:\tsshd\n", 0),
+        (
+            &["status"],
+            "Status\n|- Number of jail:\t1\n`- Jail list:\tsshd\n",
+            0,
+        ),
         (&["echo", "hello", "world"], "hello world\n", 0),
         (&["get", "sshd", "maxretry"], "5\n", 0),
-        (&["get", "sshd", "logpath"], "Current monitored log file(s):\n|- /var/log/auth.log\n`- /var/log/secure\n", 0),
-        (&["status", "nojail"], "Sorry but the jail 'nojail' does not exist\n", 255),
+        (
+            &["get", "sshd", "logpath"],
+            "Current monitored log file(s):\n|- /var/log/auth.log\n`- /var/log/secure\n",
+            0,
+        ),
+        (
+            &["status", "nojail"],
+            "Sorry but the jail 'nojail' does not exist\n",
+            255,
+        ),
         (&["frobnicate"], "Invalid command\n", 255),
-        (&["set", "sshd", "maxretry", "x"], "invalid literal for int() with base 10: 'x'\n", 255),
+        (
+            &["set", "sshd", "maxretry", "x"],
+            "invalid literal for int() with base 10: 'x'\n",
+            255,
+        ),
         (&["set", "sshd"], "Sorry but the command is invalid\n", 255),
     ];
     for (args, want, rc) in cases {
@@ -90,7 +115,12 @@ fn real_client_against_our_codec() {
             .args(*args)
             .output()
             .unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout), *want, "{args:?}: stderr {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            *want,
+            "{args:?}: stderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(out.status.code(), Some(*rc), "{args:?}");
     }
 }
