@@ -59,6 +59,31 @@
 //! let text = f2b_protocol::beautify::beautify(&[Value::str("status")], &result, true).text;
 //! assert_eq!(text, "Status\n|- Number of jail:\t1\n`- Jail list:\tsshd");
 //! ```
+//!
+//! # Example: the client side
+//!
+//! ```
+//! use f2b_protocol::beautify::{beautify, beautify_error};
+//! use f2b_protocol::framing::{read_reply, with_end, close_message, DEFAULT_MAX_FRAME};
+//! use f2b_protocol::pickle::encode;
+//! use f2b_protocol::{Reply, Value};
+//!
+//! // argv after the options, forwarded as strings.
+//! let argv: Vec<Value> = ["status", "nojail"].into_iter().map(Value::str).collect();
+//! let request = with_end(&encode(&Value::List(argv.clone())));
+//! assert!(request.ends_with(b"<F2B_END_COMMAND>"));
+//! // ... write `request` to the socket, then read the answer (here: a canned one) ...
+//! let answer = Reply::Err(f2b_protocol::RequestError::unknown_jail(Value::str("nojail")).into_exception());
+//! let mut socket = &answer.to_wire()[..];
+//! let bytes = read_reply(&mut socket, DEFAULT_MAX_FRAME).unwrap();
+//! let printed = match Reply::from_pickle(&bytes).unwrap() {
+//!     Reply::Ok(v) => beautify(&argv, &v, true).text,      // exit code 0
+//!     Reply::Err(e) => beautify_error(&e),                 // exit code 255
+//!     Reply::LoadError(msg) => format!("ERROR: {msg}"),
+//! };
+//! assert_eq!(printed, "Sorry but the jail 'nojail' does not exist");
+//! let _bye = close_message(); // sent before closing the connection
+//! ```
 #![deny(missing_docs)]
 
 pub mod beautify;

@@ -5,7 +5,7 @@
 //! memo), and our beautifier prints what the real client printed.
 
 use f2b_protocol::beautify::{beautify, beautify_error};
-use f2b_protocol::pickle::{decode, DecodeMode};
+use f2b_protocol::pickle::{decode, encode, DecodeMode};
 use f2b_protocol::{Reply, Request, Value};
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -18,13 +18,18 @@ fn unhex(s: &str) -> Vec<u8> {
 #[test]
 fn captured_session_replays() {
     let data = include_str!("data/wire_captures.jsonl");
-    let (mut exact, mut outputs, mut total) = (0, 0, 0);
+    let (mut exact, mut outputs, mut total, mut exact_requests) = (0, 0, 0, 0);
     for line in data.lines() {
         total += 1;
         let rec: serde_json::Value = serde_json::from_str(line).unwrap();
         let req = unhex(rec["request"].as_str().unwrap());
         let rep = unhex(rec["reply"].as_str().unwrap());
         let cmd = decode(&req, DecodeMode::Request).unwrap();
+        // Our client's encoding of the same command is the real client's bytes
+        // (unless CPython shared interned strings through the memo).
+        if encode(&cmd) == req {
+            exact_requests += 1;
+        }
         let reply = Reply::from_pickle(&rep).unwrap();
         if let Err(e) = Request::from_value(&cmd) {
             // Refused while parsing: exactly the server's error reply.
@@ -61,6 +66,10 @@ fn captured_session_replays() {
         }
     }
     assert_eq!(total, 29);
+    assert!(
+        exact_requests >= 28,
+        "byte-exact requests: {exact_requests}"
+    );
     assert!(exact >= 24, "byte-exact replies: {exact}");
     assert!(outputs >= 25, "outputs checked: {outputs}");
 }
