@@ -1,7 +1,7 @@
 //! The Python values that travel over fail2ban's socket, and their Python `repr()`
 //! and `str()` renderings (byte for byte as CPython 3.11 prints them).
 //!
-//! Pretty printing (`pprint.pformat`) lives in [`crate::pformat`]; this module only
+//! Pretty printing (`pprint.pformat`) is [`Value::pformat`]; this module only
 //! knows the flat renderings.
 
 use crate::printable::PRINTABLE;
