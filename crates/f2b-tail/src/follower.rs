@@ -172,12 +172,24 @@ impl FileFollower {
         let meta = file.metadata()?;
         let hash = first_line_hash(&mut file)?;
         // the first opening honours the start policy; later ones are new files: from 0
+        let saved_pos = |saved: Option<(u64, String)>| match saved {
+            Some((p, h)) if h == hash && p <= meta.len() => p,
+            _ => 0,
+        };
         let pos = match self.start.take() {
             Some(StartPos::Tail) => meta.len(),
-            Some(StartPos::Head {
-                saved: Some((p, h)),
-            }) if h == hash && p <= meta.len() => p,
-            _ => 0,
+            Some(StartPos::Head { saved }) => saved_pos(saved),
+            Some(StartPos::HeadSeek {
+                saved,
+                target,
+                date_of,
+            }) => {
+                let from = saved_pos(saved);
+                let mut date_of = date_of.lock().unwrap_or_else(|p| p.into_inner());
+                crate::seek::seek_to_time(&mut file, from, target, self.encoding, &mut *date_of)?
+            }
+            // later openings (new file after rotation, file appeared later): from 0
+            None => 0,
         };
         sink(TailEvent::Opened {
             path: self.path.clone(),

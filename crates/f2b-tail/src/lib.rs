@@ -36,13 +36,15 @@ mod follower;
 mod inotify_tail;
 mod polling;
 mod runner;
+mod seek;
 
 pub use follower::{sha1_hex, FileFollower};
 pub use inotify_tail::InotifyTail;
 pub use polling::PollingTail;
+pub use seek::{seek_to_time, DateFn};
 
 /// Where the first opening of a file starts reading.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum StartPos {
     /// From the beginning, or from a saved `(position, first-line hash)` when the hash still
     /// matches (upstream `head` with the database position).
@@ -50,8 +52,32 @@ pub enum StartPos {
         /// Saved position and hash from the database.
         saved: Option<(u64, String)>,
     },
+    /// Like `Head`, then upstream's `seekToTime`: skip ahead to the first line dated at or
+    /// after `target` (epoch seconds, normally now − findtime), dates from `date_of`.
+    HeadSeek {
+        /// Saved position and hash from the database.
+        saved: Option<(u64, String)>,
+        /// The time to seek to.
+        target: f64,
+        /// The date of a line (the filter's date detector).
+        date_of: DateFn,
+    },
     /// From the current end of the file (upstream `tail`).
     Tail,
+}
+
+impl std::fmt::Debug for StartPos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartPos::Head { saved } => f.debug_struct("Head").field("saved", saved).finish(),
+            StartPos::HeadSeek { saved, target, .. } => f
+                .debug_struct("HeadSeek")
+                .field("saved", saved)
+                .field("target", target)
+                .finish_non_exhaustive(),
+            StartPos::Tail => f.write_str("Tail"),
+        }
+    }
 }
 
 /// Text encoding of a log file.

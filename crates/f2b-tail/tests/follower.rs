@@ -274,3 +274,51 @@ fn caught_up_once_and_hash_reported_when_first_line_completes() {
     }));
     assert_eq!(f.hash(), Some(want.as_str()));
 }
+
+#[test]
+fn head_seek_starts_at_the_first_line_not_older_than_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("log");
+    let mut content = String::new();
+    for i in 0..500u64 {
+        content.push_str(&format!("{} event {i}\n", 1_795_500_000 + i * 60));
+    }
+    append(&p, content.as_bytes());
+    let date_of: f2b_tail::DateFn = std::sync::Arc::new(std::sync::Mutex::new(|l: &str| {
+        l.split(' ').next().and_then(|t| t.parse::<f64>().ok())
+    }));
+    // (target, first line expected)
+    let cases = [
+        (1_795_500_000.0 + 250.0 * 60.0, "1795515000 event 250"),
+        (
+            1_795_500_000.0 + 250.0 * 60.0 - 30.0,
+            "1795515000 event 250",
+        ),
+        (0.0, "1795500000 event 0"),
+    ];
+    for (target, first) in cases {
+        let start = StartPos::HeadSeek {
+            saved: None,
+            target,
+            date_of: date_of.clone(),
+        };
+        let mut f = FileFollower::new(&p, start, Encoding::Utf8);
+        let got = lines(&poll(&mut f));
+        assert_eq!(
+            got.first().map(String::as_str),
+            Some(first),
+            "target {target}"
+        );
+        assert_eq!(got.last().unwrap(), "1795529940 event 499");
+    }
+    let start = StartPos::HeadSeek {
+        saved: None,
+        target: 2e9,
+        date_of,
+    };
+    let mut f = FileFollower::new(&p, start, Encoding::Utf8);
+    assert!(
+        lines(&poll(&mut f)).is_empty(),
+        "everything older than the target"
+    );
+}
