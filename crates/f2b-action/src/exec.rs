@@ -261,6 +261,57 @@ impl Executor for ShellExecutor {
     }
 }
 
+/// An executor that runs nothing: it records each command and reports success, or the exit
+/// code of the first registered failure pattern found in the script. For tests of code that
+/// drives actions (the server) without spawning processes.
+#[derive(Debug, Default)]
+pub struct RecordingExecutor {
+    calls: Mutex<Vec<ShellCommand>>,
+    failures: Mutex<Vec<(String, i32)>>,
+}
+
+impl RecordingExecutor {
+    /// A recorder where every command succeeds.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Commands whose script contains `needle` exit with `code` from now on.
+    pub fn fail_when_contains(&self, needle: &str, code: i32) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((needle.to_string(), code));
+    }
+
+    /// The commands executed so far.
+    pub fn commands(&self) -> Vec<ShellCommand> {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+impl Executor for RecordingExecutor {
+    fn execute(&self, cmd: &ShellCommand, _timeout: Duration) -> ExecOutcome {
+        self.calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(cmd.clone());
+        let code = self
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|(n, _)| cmd.script.contains(n.as_str()))
+            .map_or(0, |(_, c)| *c);
+        ExecOutcome {
+            exit: ExitKind::Exited(code),
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
 fn exit_kind(st: std::process::ExitStatus) -> ExitKind {
     match (st.code(), st.signal()) {
         (Some(c), _) => ExitKind::Exited(c),

@@ -37,6 +37,6 @@ pub mod ticket;
 pub use action::{as_bool, parse_seconds, CommandAction, RepairPolicy};
 pub use actions::{ActionFailure, ActionSet};
 pub use error::{Error, ErrorKind};
-pub use exec::{ExecOutcome, Executor, ExitKind, ShellCommand, ShellExecutor};
+pub use exec::{ExecOutcome, Executor, ExitKind, RecordingExecutor, ShellCommand, ShellExecutor};
 pub use log::{Collector, Level, LogSink};
 pub use ticket::{Family, TagSource, Ticket};

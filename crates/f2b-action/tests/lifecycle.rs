@@ -468,3 +468,40 @@ fn prolong_runs_only_on_prolongable_actions() {
     assert!(set.get("p").unwrap().prolongable());
     assert!(!set.get("q").unwrap().prolongable());
 }
+
+#[test]
+fn recording_executor_sees_resolved_commands_and_drives_repairs() {
+    let rec = std::sync::Arc::new(f2b_action::RecordingExecutor::new());
+    let mut set = ActionSet::new("sshd");
+    set.set_executor(rec.clone());
+    set.add("fw").unwrap();
+    set.set_pairs(
+        "fw",
+        &[
+            ("actionstart", "fw start <set>"),
+            ("actionban", "fw add <set> <ip>"),
+            ("actioncheck", "fw check <set>"),
+            ("actionrepair", "fw repair <set>"),
+            ("set", "s-<name>"),
+            ("name", "SSH"),
+        ],
+    )
+    .unwrap();
+    set.start();
+    rec.fail_when_contains("fw add s-SSH 192.0.2.66", 1);
+    rec.fail_when_contains("fw check", 1);
+    let failures = set.ban(&Ticket::new("192.0.2.66"), false);
+    assert_eq!(failures.len(), 1);
+    let scripts: Vec<String> = rec.commands().into_iter().map(|c| c.script).collect();
+    assert_eq!(
+        scripts,
+        [
+            "fw start s-SSH",
+            "fw add s-SSH 192.0.2.66",
+            "fw check s-SSH",
+            "fw repair s-SSH",
+            "fw check s-SSH",
+        ]
+    );
+    assert_eq!(set.ban_epoch(), 1, "a repair bumps the ban epoch");
+}
