@@ -306,3 +306,19 @@ fn status_all_uses_the_1_1_layout() {
         Some("         `- Banned IP list")
     );
 }
+
+#[test]
+fn beautify_never_panics() {
+    // Pure robustness (no oracle needed): any command with any reply shape.
+    let mut r = Rng(99);
+    for _ in 0..20_000 {
+        let c = command(&mut r);
+        let v = if r.below(2) == 0 {
+            response(&mut r)
+        } else {
+            random_value(&mut r, 4)
+        };
+        let _ = beautify(&c, &v, r.below(2) == 0);
+        let _ = beautify_error(&v);
+    }
+}

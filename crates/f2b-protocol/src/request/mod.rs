@@ -114,7 +114,8 @@ pub enum Request {
     ServerStatus,
     /// `server-stream <commands>` → None; commands run quietly, the first error aborts.
     ServerStream(Vec<Value>),
-    /// `sleep <seconds>` → None.
+    /// `sleep <seconds>` → None (already converted with Python's `float()`; a negative
+    /// value must make the server raise `ValueError('sleep length must be non-negative')`).
     Sleep(f64),
     /// `flushlogs` → `'rolled over'` / `'flushed'`.
     FlushLogs,
