@@ -26,6 +26,8 @@ const W0: &[&str] = &[
     "reload",
     "multi-set",
     "foo",
+    "stats",
+    "statistics",
 ];
 const W1: &[&str] = &[
     "sshd",
@@ -152,7 +154,10 @@ fn beautify_matches_upstream() {
         let c = command(&mut r);
         // 1.1-only outputs (status --all, stats) are checked in unit tests instead.
         let w0 = c[0].as_str().unwrap_or("");
-        if (w0 == "status" && c.get(1).and_then(Value::as_str) == Some("--all")) || w0 == "stats" {
+        if (w0 == "status" && c.get(1).and_then(Value::as_str) == Some("--all"))
+            || w0 == "stats"
+            || w0 == "statistics"
+        {
             continue;
         }
         let resp = response(&mut r);
