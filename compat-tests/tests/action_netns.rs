@@ -13,8 +13,8 @@ use std::sync::Arc;
 struct Netns(String);
 
 impl Netns {
-    fn create() -> Netns {
-        let name = format!("f2b-act-{}", std::process::id());
+    fn create(tag: &str) -> Netns {
+        let name = format!("f2b-{tag}-{}", std::process::id());
         let st = Command::new("ip")
             .args(["netns", "add", &name])
             .status()
@@ -60,7 +60,7 @@ fn nftables_multiport_bans_inside_a_namespace() {
         &["nftables-multiport[name=SSH, port=\"ssh,2222\"]".to_string()],
     );
     let (name, pairs) = action_pairs(&dump).remove(0);
-    let ns = Netns::create();
+    let ns = Netns::create("nft");
     let mut set = ActionSet::new("sshd");
     set.set_executor(Arc::new(ShellExecutor::with_prefix([
         "ip", "netns", "exec", &ns.0,
@@ -116,4 +116,69 @@ fn nftables_multiport_bans_inside_a_namespace() {
         "{}",
         ns.run("nft list ruleset")
     );
+}
+
+#[test]
+fn iptables_multiport_bans_inside_a_namespace() {
+    if !is_root() {
+        assert!(
+            !under_ci(),
+            "the firewall smoke test must run as root under CI"
+        );
+        eprintln!("SKIP: iptables namespace test needs root");
+        return;
+    }
+    if !require_oracle(CLIENT) || !require_oracle(PYTHON) || !require_oracle("/usr/sbin/iptables") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dump_jail_actions(
+        dir.path(),
+        &[],
+        &["iptables-multiport[name=SSH2, port=\"ssh,2222\"]".to_string()],
+    );
+    let (name, pairs) = action_pairs(&dump).remove(0);
+    let ns = Netns::create("ipt");
+    let mut set = ActionSet::new("sshd");
+    set.set_executor(Arc::new(ShellExecutor::with_prefix([
+        "ip", "netns", "exec", &ns.0,
+    ])));
+    let logs = Collector::new();
+    set.set_log(logs.sink());
+    set.add(&name).unwrap();
+    set.set_pairs(&name, &pairs).unwrap();
+
+    // `?family=inet6` options make it start on demand, per family, at the first ban
+    assert!(set.start().is_empty(), "{:?}", logs.messages());
+    assert!(!ns.run("iptables -S").contains("f2b-SSH2"));
+    let v4 = Ticket::new("10.123.0.2");
+    let v6 = Ticket::new("fd42:123::2");
+    assert!(set.ban(&v4, false).is_empty(), "{:?}", logs.messages());
+    let input = ns.run("iptables -S INPUT");
+    assert!(
+        input.contains("-A INPUT -p tcp -m multiport --dports 22,2222 -j f2b-SSH2"),
+        "{input}"
+    );
+    assert!(!ns.run("ip6tables -S").contains("f2b-SSH2"));
+    assert!(set.ban(&v6, false).is_empty(), "{:?}", logs.messages());
+    let chain = ns.run("iptables -S f2b-SSH2");
+    assert!(
+        chain
+            .contains("-A f2b-SSH2 -s 10.123.0.2/32 -j REJECT --reject-with icmp-port-unreachable"),
+        "{chain}"
+    );
+    let chain6 = ns.run("ip6tables -S f2b-SSH2");
+    assert!(
+        chain6.contains("-s fd42:123::2/128 -j REJECT --reject-with icmp6-port-unreachable"),
+        "{chain6}"
+    );
+    assert!(set.unban(&v4).is_empty());
+    assert!(!ns.run("iptables -S f2b-SSH2").contains("10.123.0.2"));
+    assert!(
+        set.flush_and_stop(&[&v6]).is_empty(),
+        "{:?}",
+        logs.messages()
+    );
+    assert!(!ns.run("iptables -S").contains("f2b-SSH2"));
+    assert!(!ns.run("ip6tables -S").contains("f2b-SSH2"));
 }
