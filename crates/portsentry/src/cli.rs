@@ -290,6 +290,11 @@ fn rebuild_ignore(config_path: &Path, cfg: &Config) -> std::io::Result<()> {
     debian::write_ignore(&dir.join("portsentry.ignore.static"), &out)
 }
 
+fn mode_failed(log: &Logger) -> ! {
+    log.log("adminalert: ERROR: could not go into PortSentry mode. Shutting down.\n");
+    exit(log, 255)
+}
+
 fn run(o: &Opts, config_path: &Path, modes: &[Mode], log: Logger) -> i32 {
     let Some(cfg) = load(config_path, &log, true) else {
         exit(&log, 255)
@@ -324,13 +329,16 @@ fn run(o: &Opts, config_path: &Path, modes: &[Mode], log: Logger) -> i32 {
         .hosts_deny
         .clone()
         .unwrap_or_else(|| PathBuf::from(crate::HOSTS_DENY));
+    // startups run one after the other (deterministic log order), then one loop per thread
     for &m in modes {
-        let (cfg, log, hd) = (cfg.clone(), log.clone(), hosts_deny.clone());
+        let running = match modes::setup(m, cfg.clone(), log.clone(), hosts_deny.clone()) {
+            Ok(r) => r,
+            Err(_) => mode_failed(&log),
+        };
+        let log = log.clone();
         std::thread::spawn(move || {
-            let ok = modes::setup(m, cfg, log.clone(), hd).and_then(|r| r.run());
-            if ok.is_err() {
-                log.log("adminalert: ERROR: could not go into PortSentry mode. Shutting down.\n");
-                exit(&log, 255);
+            if running.run().is_err() {
+                mode_failed(&log);
             }
         });
     }
