@@ -5,6 +5,7 @@
 //! Under `CI=true` a missing oracle is a failure, never a skip.
 
 pub mod action;
+pub mod e2e;
 pub mod filters;
 pub mod netns;
 
