@@ -14,7 +14,9 @@ use std::path::Path;
 const ORACLE: &str = r#"
 import sys, json, ast
 from fail2ban.server.action import CommandAction
-from fail2ban.server.ipdns import IPAddr
+from fail2ban.server.ipdns import IPAddr, DNSUtils
+# fixed host names on both sides: no name lookups from tests
+DNSUtils.getHostname = staticmethod(lambda fqdn=True: 'fq.example.org' if fqdn else 'shorthost')
 out = []
 for line in sys.stdin:
     line = line.strip()
@@ -37,7 +39,10 @@ for line in sys.stdin:
         info = {'ip': ipa, 'family': ipa.familyStr, 'ip-rev': ipa.getPTR(''), 'fid': ip,
                 'failures': 3, 'time': 1795592582.0, 'bantime': 600, 'bancount': 1,
                 'restored': 0, 'matches': "Failed for $(touch /tmp/x) from %s\nline `two`" % ip,
-                'F-*': {'user': "root'; id", 'fid': 'abc', 'fport': '22'}}
+                'F-*': {'user': "root'; id", 'fid': 'abc', 'fport': '22'},
+                'ip-host': 'host-' + ip.replace(':', '-') + '.example', 'ipfailures': 7,
+                'ipjailfailures': 5, 'ipmatches': 'all jails $(x)\n' + ip,
+                'ipjailmatches': 'this jail\n' + ip, 'jail.banned': 2, 'jail.found': 1}
         for tag in ['actionban', 'actionunban']:
             real = a.replaceTag('<%s>' % tag, a._properties,
                                 conditional='family=' + ipa.familyStr, cache=a._substCache)
@@ -49,7 +54,7 @@ print(json.dumps(out))
 
 /// Our own action exercising nesting, conditionals, built-ins, unknown tags and captures.
 const TRICKY_ACTION: &str = "[Definition]
-actionstart = echo start <name> <chain><sp>x<br>y <nonexistent> <known/chain> [<proto>]
+actionstart = echo start <name> <chain><sp>x<br>y <nonexistent> <known/chain> [<proto>] on <fq-hostname>/<sh-hostname>
 actionstop = echo stop <family> <chain> <blocktype>
 actionban = ban <ip> rev=<ip-rev> fam=<family> <matches> u=<F-USER> id=<F-ID> p=<F-PORT> n=<F-NONE> f=<failures> t=<time> b=<bantime> r=<restored> in <chain>/<set>
 actionunban = unban <ip> <set> '<bad>'
@@ -84,6 +89,42 @@ fn oracle(dump: &str) -> Vec<Value> {
     python_json(ORACLE, dump).as_array().unwrap().clone()
 }
 
+/// Compares every resolution the oracle made for one action; returns how many.
+fn compare_action(act: &Value) -> usize {
+    f2b_action::set_hostnames(Some(("fq.example.org", "shorthost")));
+    let mut compared = 0;
+    let name = act["name"].as_str().unwrap();
+    let mut a = CommandAction::from_pairs("sshd", name, &pairs_of(&act["pairs"])).unwrap();
+    for (key, want) in act["ops"].as_object().unwrap() {
+        let (tag, arg) = key.split_once('/').unwrap();
+        let got: Vec<String> = match arg {
+            "" | "inet4" | "inet6" => {
+                let fam = match arg {
+                    "" => Family::Any,
+                    "inet4" => Family::Inet4,
+                    _ => Family::Inet6,
+                };
+                vec![a.resolve_operation(&format!("<{tag}>"), fam).unwrap()]
+            }
+            ip => {
+                let c = a
+                    .resolve_ticket_command(&format!("<{tag}>"), &ticket(ip))
+                    .unwrap();
+                std::iter::once(c.script).chain(c.args).collect()
+            }
+        };
+        let want: Vec<String> = want
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(got, want, "action {name} op {key}");
+        compared += 1;
+    }
+    compared
+}
+
 fn pairs_of(v: &Value) -> Vec<(String, String)> {
     v.as_array()
         .unwrap()
@@ -110,6 +151,20 @@ fn ticket(ip: &str) -> Ticket {
     for (k, v) in [("user", "root'; id"), ("fid", "abc"), ("fport", "22")] {
         t.captures.insert(k.into(), v.into());
     }
+    // what the server supplies from DNS, the database and the jail (no lookups in tests)
+    let ip = ip.to_string();
+    t.lazy = Some(std::sync::Arc::new(move |tag: &str| {
+        Some(match tag {
+            "ip-host" => format!("host-{}.example", ip.replace(':', "-")),
+            "ipfailures" => "7".into(),
+            "ipjailfailures" => "5".into(),
+            "ipmatches" => format!("all jails $(x)\n{ip}"),
+            "ipjailmatches" => format!("this jail\n{ip}"),
+            "jail.banned" => "2".into(),
+            "jail.found" => "1".into(),
+            _ => return None,
+        })
+    }));
     t
 }
 
@@ -136,37 +191,39 @@ fn stock_actions_resolve_like_upstream() {
     );
     let mut compared = 0;
     for act in &expected {
-        let name = act["name"].as_str().unwrap();
-        let mut a = CommandAction::from_pairs("sshd", name, &pairs_of(&act["pairs"])).unwrap();
-        for (key, want) in act["ops"].as_object().unwrap() {
-            let (tag, arg) = key.split_once('/').unwrap();
-            let got: Vec<String> = match arg {
-                "" | "inet4" | "inet6" => {
-                    let fam = match arg {
-                        "" => Family::Any,
-                        "inet4" => Family::Inet4,
-                        _ => Family::Inet6,
-                    };
-                    vec![a.resolve_operation(&format!("<{tag}>"), fam).unwrap()]
-                }
-                ip => {
-                    let c = a
-                        .resolve_ticket_command(&format!("<{tag}>"), &ticket(ip))
-                        .unwrap();
-                    std::iter::once(c.script).chain(c.args).collect()
-                }
-            };
-            let want: Vec<String> = want
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s.as_str().unwrap().to_string())
-                .collect();
-            assert_eq!(got, want, "action {name} op {key}");
-            compared += 1;
-        }
+        compared += compare_action(act);
     }
     assert_eq!(compared, 5 * (6 * 3 + 2 * 2));
+}
+
+/// Every action Debian ships (`action.d/*.conf`), resolved by both sides.
+#[test]
+fn all_stock_actions_resolve_like_upstream() {
+    if !require_oracle(CLIENT) || !require_oracle(PYTHON) {
+        return;
+    }
+    let mut names: Vec<String> =
+        std::fs::read_dir(Path::new(compat_tests::STOCK_CONF).join("action.d"))
+            .unwrap()
+            .filter_map(|e| {
+                let n = e.unwrap().file_name().into_string().unwrap();
+                n.strip_suffix(".conf").map(str::to_string)
+            })
+            .collect();
+    names.sort();
+    assert!(
+        names.len() > 40,
+        "Debian ships ~60 actions, found {}",
+        names.len()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let expected = oracle(&dump_jail_actions(dir.path(), &[], &names));
+    assert_eq!(expected.len(), names.len());
+    let mut compared = 0;
+    for act in &expected {
+        compared += compare_action(act);
+    }
+    assert_eq!(compared, names.len() * (6 * 3 + 2 * 2));
 }
 
 #[test]

@@ -39,4 +39,4 @@ pub use actions::{ActionFailure, ActionSet};
 pub use error::{Error, ErrorKind};
 pub use exec::{ExecOutcome, Executor, ExitKind, RecordingExecutor, ShellCommand, ShellExecutor};
 pub use log::{Collector, Level, LogSink};
-pub use ticket::{Family, TagSource, Ticket};
+pub use ticket::{set_hostnames, Family, LazyTags, TagSource, Ticket};

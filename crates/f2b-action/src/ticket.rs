@@ -255,9 +255,30 @@ fn sockaddr_of(sa: &std::net::SocketAddr) -> (libc::sockaddr_storage, libc::sock
     (storage, len as libc::socklen_t)
 }
 
+static HOSTNAMES: std::sync::RwLock<Option<(String, String)>> = std::sync::RwLock::new(None);
+
+/// Fixes the names `<fq-hostname>` / `<sh-hostname>` resolve to (otherwise looked up once and
+/// cached, as upstream caches them); `None` forgets them. Tests use it to avoid lookups.
+pub fn set_hostnames(names: Option<(&str, &str)>) {
+    *HOSTNAMES.write().unwrap_or_else(|p| p.into_inner()) =
+        names.map(|(fq, sh)| (fq.to_string(), sh.to_string()));
+}
+
 /// Own host name: short (`<sh-hostname>`, `gethostname`) or fully qualified
 /// (`<fq-hostname>`, like Python's `socket.getfqdn()`: the canonical name if it has a dot).
+/// Looked up on first use, then cached.
 pub fn hostname(fqdn: bool) -> String {
+    let pick = |n: &(String, String)| if fqdn { n.0.clone() } else { n.1.clone() };
+    if let Some(n) = HOSTNAMES.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        return pick(n);
+    }
+    let names = (lookup_hostname(true), lookup_hostname(false));
+    let v = pick(&names);
+    *HOSTNAMES.write().unwrap_or_else(|p| p.into_inner()) = Some(names);
+    v
+}
+
+fn lookup_hostname(fqdn: bool) -> String {
     let mut buf = [0 as libc::c_char; 256];
     // SAFETY: buf is writable for its length.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr(), buf.len()) };
