@@ -99,13 +99,31 @@ fn join(sep: &str, items: &Value) -> Py<String> {
     Ok(strs.join(sep))
 }
 
-/// `"%i" % v`.
+/// `"%i" % v` (a 1-tuple is unpacked, as `%` does with tuples).
 fn percent_i(v: &Value) -> Py<String> {
+    match v {
+        Value::Tuple(t) if t.len() == 1 => percent_i_one(&t[0]),
+        Value::Tuple(_) => Err(PyErr),
+        other => percent_i_one(other),
+    }
+}
+
+/// `"%s" % v` (a 1-tuple is unpacked; other tuple lengths are a TypeError).
+fn percent_s(v: &Value) -> Py<String> {
+    match v {
+        Value::Tuple(t) if t.len() == 1 => Ok(t[0].str_()),
+        Value::Tuple(_) => Err(PyErr),
+        other => Ok(other.str_()),
+    }
+}
+
+fn percent_i_one(v: &Value) -> Py<String> {
     match v {
         Value::Int(i) => Ok(i.to_string()),
         Value::Bool(b) => Ok((*b as i64).to_string()),
         Value::BigInt(d) => Ok(d.clone()),
-        Value::Float(f) if f.is_finite() => Ok(format!("{:.0}", f.trunc())),
+        // int() of the float: truncation, and never "-0".
+        Value::Float(f) if f.is_finite() => Ok(format!("{:.0}", f.trunc() + 0.0)),
         _ => Err(PyErr),
     }
 }
@@ -373,7 +391,7 @@ fn by_argument(cmd: &[Value], response: &Value, msg: &mut Value) -> Py<()> {
             if response == &Value::None {
                 push_str(msg, "Not set/required")?;
             } else if index(response, 0)? == Value::None {
-                push_str(msg, &index(response, 1)?.str_())?;
+                push_str(msg, &percent_s(&index(response, 1)?)?)?;
             } else {
                 match response {
                     Value::Tuple(t) if t.len() == 2 => {

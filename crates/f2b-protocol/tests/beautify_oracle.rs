@@ -150,7 +150,7 @@ fn beautify_matches_upstream() {
     }
     let mut r = Rng(0x1234_5678_9abc_def1);
     let mut cases: Vec<(Vec<Value>, Value)> = Vec::new();
-    while cases.len() < 4000 {
+    while cases.len() < 8000 {
         let c = command(&mut r);
         // 1.1-only outputs (status --all, stats) are checked in unit tests instead.
         let w0 = c[0].as_str().unwrap_or("");

@@ -43,7 +43,7 @@ fn random_values_match_python() {
         return;
     }
     let mut r = Rng(0x2545_f491_4f6c_dd1d);
-    let values: Vec<Value> = (0..1500).map(|_| random_value(&mut r, 4)).collect();
+    let values: Vec<Value> = (0..2000).map(|_| random_value(&mut r, 4)).collect();
     check(&values);
 }
 
