@@ -275,3 +275,54 @@ pub fn random_value(r: &mut Rng, depth: u32) -> Value {
         }
     }
 }
+
+/// Python source of `enc(v)`: the inverse of [`PY_DECODE`]'s `dec` for plain data.
+pub const PY_ENCODE: &str = r#"
+import base64
+def enc(v):
+    if v is None: return {'t': 'none'}
+    if isinstance(v, bool): return {'t': 'bool', 'v': v}
+    if isinstance(v, int): return {'t': 'int', 'v': str(v)}
+    if isinstance(v, float): return {'t': 'float', 'v': repr(v)}
+    if isinstance(v, str): return {'t': 'str', 'v': v}
+    if isinstance(v, bytes): return {'t': 'bytes', 'v': base64.b64encode(v).decode()}
+    if isinstance(v, list): return {'t': 'list', 'v': [enc(x) for x in v]}
+    if isinstance(v, tuple): return {'t': 'tuple', 'v': [enc(x) for x in v]}
+    if isinstance(v, dict): return {'t': 'dict', 'v': [[enc(k), enc(x)] for k, x in v.items()]}
+    raise ValueError(type(v))
+"#;
+
+/// Rebuilds a value from [`PY_ENCODE`]'s tagged JSON.
+pub fn from_json(j: &serde_json::Value) -> Value {
+    let items = |j: &serde_json::Value| -> Vec<Value> {
+        j["v"]
+            .as_array()
+            .map(|a| a.iter().map(from_json).collect())
+            .unwrap_or_default()
+    };
+    match j["t"].as_str().unwrap_or("") {
+        "none" => Value::None,
+        "bool" => Value::Bool(j["v"].as_bool().unwrap_or(false)),
+        "int" => {
+            let s = j["v"].as_str().unwrap_or("0");
+            s.parse()
+                .map(Value::Int)
+                .unwrap_or_else(|_| Value::BigInt(s.to_string()))
+        }
+        "float" => Value::Float(j["v"].as_str().unwrap_or("0").parse().unwrap_or(f64::NAN)),
+        "str" => Value::Str(j["v"].as_str().unwrap_or("").to_string()),
+        "list" => Value::List(items(j)),
+        "tuple" => Value::Tuple(items(j)),
+        "dict" => Value::Dict(
+            j["v"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|kv| (from_json(&kv[0]), from_json(&kv[1])))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+        other => panic!("unexpected tag {other}"),
+    }
+}
