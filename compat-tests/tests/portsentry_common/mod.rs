@@ -98,6 +98,8 @@ pub struct Setup {
     pub start: String,
     /// How many "now active" lines to wait for.
     pub active: usize,
+    /// Do not wait for a "now active" line (no daemon, or one that exits).
+    pub no_wait: bool,
     /// Extra files written into the run directory.
     pub files: Vec<(&'static str, String)>,
 }
@@ -193,7 +195,10 @@ pub fn run(dir: &Path, bin: &Path, s: &Setup) -> Run {
         ])
         .arg(data_dir().join("scenario.sh"))
         .arg(dir)
-        .env("ACTIVE", s.active.max(1).to_string())
+        .env(
+            "ACTIVE",
+            if s.no_wait { 0 } else { s.active.max(1) }.to_string(),
+        )
         .status()
         .expect("run unshare");
     assert!(st.success(), "scenario in {} failed: {st}", dir.display());

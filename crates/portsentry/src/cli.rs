@@ -200,7 +200,8 @@ pub fn main(args: Vec<OsString>) -> i32 {
             }
             Ok(m) => m,
             Err(msg) => {
-                println!("{msg}");
+                // Debian's init script has already printed its "Starting" prefix here
+                println!("Starting anti portscan daemon: {msg}");
                 return 1;
             }
         }
