@@ -80,7 +80,7 @@ fn service_honours_the_defaults_file_like_the_init_script() {
     }
     let bin = common::our_bin();
     let root = common::scratch("debian-service");
-    let files_edits = vec![
+    let files_edits = [
         ("HISTORY_FILE", Some("$OUT/portsentry.history".to_owned())),
         ("BLOCKED_FILE", Some("$OUT/portsentry.blocked".to_owned())),
         ("ADVANCED_PORTS_TCP", Some("64".to_owned())),
