@@ -160,12 +160,25 @@ impl DateDetector {
         if key.contains("{DATE}") {
             return self.add_defaults(false, Some(pattern));
         }
-        let t = if key == "{NONE}" {
+        let mut t = if key == "{NONE}" {
             datetemplate::pattern_template("{UNB}^", Some(&key), &self.exy)?
         } else {
             datetemplate::pattern_template(pattern, Some(&key), &self.exy)?
         };
+        // upstream caches templates by pattern: a pattern equal to one of the
+        // anchored default copies shares that object, whose weight is 100
+        if t.name.starts_with("{^LN-BEG}") && self.anchored_default_names().contains(&t.name) {
+            t.weight = 100.0;
+        }
         self.push(t, false)
+    }
+
+    fn anchored_default_names(&self) -> Vec<String> {
+        datetemplate::default_all(&self.exy)
+            .into_iter()
+            .filter(|t| t.weight > 1.0)
+            .map(|t| t.name)
+            .collect()
     }
 
     /// `setDatePattern(text)`: one template per non-empty line.
@@ -335,6 +348,11 @@ impl DateDetector {
             self.first_unused += 1;
         }
         pos
+    }
+
+    /// True when the template of `m` yields integer times (Python `int`).
+    pub fn int_time(&self, m: &TimeMatch) -> bool {
+        self.templates[m.index].template.int_time()
     }
 
     /// `getTime(line, timeMatch)`: the time of a match, `None` if invalid.

@@ -289,6 +289,11 @@ impl DateTemplate {
         )
     }
 
+    /// True when upstream's `getDate` gives an `int` (TAI64N), not a `float`.
+    pub fn int_time(&self) -> bool {
+        self.kind == Kind::Tai64n
+    }
+
     /// Searches the date in `line[..end]` from `start`.
     pub fn match_date(&self, line: &str, start: usize, end: usize) -> Option<Caps> {
         if !line.is_char_boundary(end) || !line.is_char_boundary(start) {

@@ -21,7 +21,8 @@ pub struct FailData {
     pub matches: Option<Vec<String>>,
     /// Lines of preceding `F-NOFAIL` matches of the same `mlfid`.
     pub nofail_matches: Option<Vec<String>>,
-    /// Users seen for an `mlfid` (a set, insertion ordered).
+    /// Users seen for an `mlfid` (a set, insertion ordered); `groups` holds a
+    /// `users` entry with value `None` at the key's position.
     pub users: Option<Vec<String>>,
     /// A failure without id is waiting for its `mlfid` to give one.
     pub mlfpending: bool,
@@ -61,6 +62,10 @@ impl FailData {
 
     fn update_users(&mut self, user: Option<&str>) -> Option<usize> {
         if let Some(u) = user.filter(|u| !u.is_empty()) {
+            if self.users.is_none() {
+                // keeps the key's place in upstream's dict order (value in `users`)
+                self.set("users", None);
+            }
             let users = self.users.get_or_insert_with(Vec::new);
             if !users.iter().any(|x| x == u) {
                 users.push(u.to_string());
@@ -81,6 +86,8 @@ pub struct Failure {
     pub addr: Option<IpAddr>,
     /// Time of the failure (epoch seconds), `None` without a usable date.
     pub time: Option<f64>,
+    /// The time is an integer in upstream (TAI64N dates), shown without `.0`.
+    pub time_is_int: bool,
     /// The groups and matched lines.
     pub data: FailData,
 }
@@ -273,6 +280,7 @@ impl FilterBuilder {
             line_buffer: Vec::new(),
             last_time_text: String::new(),
             last_date: None,
+            last_date_int: false,
             date_detector,
             mlfid_cache: MlfidCache::default(),
             return_raw_host: false,
@@ -282,6 +290,7 @@ impl FilterBuilder {
             in_operation: true,
             find_time: 600.0,
             pref_matched: false,
+            pref_groups: Vec::new(),
             resolver: None,
         })
     }
@@ -353,6 +362,7 @@ pub struct Filter {
     line_buffer: Vec<TupleLine>,
     last_time_text: String,
     last_date: Option<f64>,
+    last_date_int: bool,
     date_detector: Option<DateDetector>,
     mlfid_cache: MlfidCache,
     /// Ids are raw strings, no DNS (`returnRawHost`, fail2ban-regex `-r`).
@@ -368,6 +378,7 @@ pub struct Filter {
     /// findtime in seconds (initial read drops older lines).
     pub find_time: f64,
     pref_matched: bool,
+    pref_groups: Groups,
     resolver: Option<Resolver>,
 }
 
@@ -402,6 +413,10 @@ impl Filter {
     /// Did the prefregex match in its last search (`hasMatched()`).
     pub fn pref_matched(&self) -> bool {
         self.pref_matched
+    }
+    /// The prefregex groups of its last match (`getGroups()`, with `content`).
+    pub fn pref_groups(&self) -> &Groups {
+        &self.pref_groups
     }
     /// `maxlines`.
     pub fn max_lines(&self) -> usize {
@@ -456,6 +471,7 @@ impl Filter {
                         date = Some(d);
                         self.last_time_text = text.to_string();
                         self.last_date = Some(d);
+                        self.last_date_int = dd.int_time(&m);
                     }
                 } else if self.last_date.is_some_and(|d| d > now - 60.0) {
                     tuple = (String::new(), self.last_time_text.clone(), line.to_string());
@@ -481,6 +497,7 @@ impl Filter {
                     if (d - now).trunc().abs() > 60.0 {
                         date = Some(now);
                         self.last_date = Some(now);
+                        self.last_date_int = false;
                     }
                 } else if d < now - self.find_time {
                     return LineResult {
@@ -504,6 +521,7 @@ impl Filter {
         }
         self.last_time_text = tuple.1.clone();
         self.last_date = Some(date);
+        self.last_date_int = false;
         self.find_failure(tuple, Some(date), false, now)
     }
 
@@ -601,6 +619,7 @@ impl Filter {
                 return Outcome::Done;
             };
             pre_groups.groups = pref.groups(&full_buf, &hit.caps);
+            self.pref_groups = pre_groups.groups.clone();
             let repl = pre_groups.pop("content");
             if let Some(repl) = repl.filter(|r| !r.is_empty()) {
                 self.line_buffer = vec![(String::new(), String::new(), repl)];
@@ -734,6 +753,7 @@ impl Filter {
                     id,
                     addr,
                     time: date,
+                    time_is_int: self.last_date_int && date == self.last_date,
                     data: fail.clone(),
                 });
             }
