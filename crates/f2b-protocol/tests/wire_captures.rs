@@ -65,11 +65,8 @@ fn captured_session_replays() {
             Reply::LoadError(_) => panic!("unexpected load error"),
         }
     }
-    assert_eq!(total, 29);
-    assert!(
-        exact_requests >= 28,
-        "byte-exact requests: {exact_requests}"
-    );
-    assert!(exact >= 24, "byte-exact replies: {exact}");
+    assert_eq!(total, 27);
+    assert_eq!(exact_requests, 27, "byte-exact requests");
+    assert_eq!(exact, 22, "byte-exact replies");
     assert!(outputs >= 25, "outputs checked: {outputs}");
 }
