@@ -9,7 +9,9 @@
 
 #![deny(missing_docs)]
 
+pub mod alloc;
 pub mod cli;
+pub mod dump;
 mod protocol_help;
 pub mod server;
 
@@ -217,13 +219,15 @@ fn run_conf(mut conf: Conf, rest: Vec<String>, out: &mut dyn Write, log: &mut Lo
         log.write_all(&cfg.take_diags());
         match &r.stream {
             Some(s) => {
+                let mut text = String::with_capacity(64 * 1024);
                 for c in s {
-                    let line = match mode {
-                        Dump::Repr => c.repr(),
-                        Dump::Pretty => c.pformat(2, 1000),
-                    };
-                    let _ = writeln!(out, "{line}");
+                    match mode {
+                        Dump::Repr => dump::repr_into(c, &mut text),
+                        Dump::Pretty => text.push_str(&c.pformat(2, 1000)),
+                    }
+                    text.push('\n');
                 }
+                let _ = out.write_all(text.as_bytes());
             }
             None => {
                 let _ = writeln!(
@@ -233,6 +237,7 @@ fn run_conf(mut conf: Conf, rest: Vec<String>, out: &mut dyn Write, log: &mut Lo
             }
         }
         if !conf.test {
+            std::mem::forget(cfg);
             return if r.ok { 0 } else { 255 };
         }
         result = Some(r.ok);
@@ -248,13 +253,17 @@ fn run_conf(mut conf: Conf, rest: Vec<String>, out: &mut dyn Write, log: &mut Lo
         };
         if !ok {
             log.error("fail2ban", "ERROR: test configuration failed");
+            std::mem::forget(cfg);
             return 255;
         }
         if rest.is_empty() {
             let _ = writeln!(out, "OK: configuration test is successful");
+            std::mem::forget(cfg);
             return 0;
         }
     }
+    // the configuration is no longer needed; freeing it costs measurable time
+    std::mem::forget(cfg);
     let cmd = if rest.is_empty() && !conf.interactive {
         Command::Usage
     } else {

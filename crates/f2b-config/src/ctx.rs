@@ -133,8 +133,16 @@ pub fn get_options(
         if p_opts.contains_key(name) {
             continue;
         }
-        match cfg.get(sec, name, &vars) {
-            Ok(v) => {
+        let got = if sec != "DEFAULT" && !cfg.has_section(sec) {
+            Err(f2b_ini::Error::new(
+                f2b_ini::ErrorKind::NoSection,
+                format!("No section: {}", f2b_ini::loader::py_repr_str(sec)),
+            ))
+        } else {
+            cfg.get_opt(sec, name, &vars)
+        };
+        match got {
+            Ok(Some(v)) => {
                 if !convert {
                     values.insert(name.to_string(), Value::Str(v));
                     continue;
@@ -160,33 +168,31 @@ pub fn get_options(
                     }
                 }
             }
-            Err(e) => match e.kind() {
-                f2b_ini::ErrorKind::NoSection => {
-                    if should_exist {
-                        return Err(e.into());
-                    }
-                    ctx.log(Level::Error, LOGGER, e.message().to_string());
-                    values.insert(
-                        name.to_string(),
-                        default.map(DefVal::value).unwrap_or(Value::None),
+            Ok(None) => {
+                if let Some(d) = default {
+                    let d = d.value();
+                    ctx.log(
+                        Level::Warning,
+                        LOGGER,
+                        format!(
+                            "'{name}' not defined in '{sec}'. Using default one: {}",
+                            d.repr()
+                        ),
                     );
+                    values.insert(name.to_string(), d);
                 }
-                f2b_ini::ErrorKind::NoOption => {
-                    if let Some(d) = default {
-                        let d = d.value();
-                        ctx.log(
-                            Level::Warning,
-                            LOGGER,
-                            format!(
-                                "'{name}' not defined in '{sec}'. Using default one: {}",
-                                d.repr()
-                            ),
-                        );
-                        values.insert(name.to_string(), d);
-                    }
+            }
+            Err(e) if e.kind() == f2b_ini::ErrorKind::NoSection => {
+                if should_exist {
+                    return Err(e.into());
                 }
-                _ => return Err(e.into()),
-            },
+                ctx.log(Level::Error, LOGGER, e.message().to_string());
+                values.insert(
+                    name.to_string(),
+                    default.map(DefVal::value).unwrap_or(Value::None),
+                );
+            }
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(values)

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use f2b_ini::{split_conditional, Config, ErrorKind as IniKind, Level, OMap};
+use f2b_ini::{split_conditional, Config, Level, OMap};
 use f2b_protocol::Value;
 
 use crate::ctx::{get_options, py_str, to_vars, Ctx, OptSpec, OptType};
@@ -57,6 +57,7 @@ pub struct DefInit {
     /// `_initOpts`: jail-spec arguments, `[Init]` options, `known/*`.
     pub init_opts: OMap<String>,
     p_opts: OMap<Value>,
+    vars: Vec<(String, String)>,
     /// `_opts`: `[Definition]` options read.
     pub opts: OMap<Value>,
     def_cache: HashMap<String, Option<String>>,
@@ -77,6 +78,7 @@ impl DefInit {
             jail: jail.to_string(),
             init_opts,
             p_opts: OMap::new(),
+            vars: Vec::new(),
             opts: OMap::new(),
             def_cache: HashMap::new(),
             cfg: Rc::new(Config::new()),
@@ -109,6 +111,7 @@ impl DefInit {
         }
         let cfg = self.cfg.clone();
         self.opts = get_options(ctx, &cfg, "Definition", self.config_opts, &p, false, false)?;
+        self.vars = to_vars(&p);
         self.p_opts = p;
         if cfg.has_section("Init") {
             for opt in cfg.options("Init", false)? {
@@ -148,12 +151,7 @@ impl DefInit {
         if let Some(v) = self.def_cache.get(name) {
             return Ok(v.clone());
         }
-        let vars = to_vars(&self.p_opts);
-        let v = match self.cfg.get_ex("Definition", name, &vars) {
-            Ok(v) => Some(v),
-            Err(e) if matches!(e.kind(), IniKind::NoSection | IniKind::NoOption) => None,
-            Err(e) => return Err(e.into()),
-        };
+        let v = self.cfg.get_ex_opt("Definition", name, &self.vars)?;
         self.def_cache.insert(name.to_string(), v.clone());
         Ok(v)
     }
@@ -161,39 +159,58 @@ impl DefInit {
     /// `getCombined(ignore)`: options merged with init options, tags substituted,
     /// typed options converted.
     pub fn get_combined(&mut self, ctx: &mut Ctx, ignore: &[&str]) -> Result<OMap<Value>, Error> {
-        let mut combined: OMap<Value> = self.opts.clone();
-        for (k, v) in self.init_opts.iter() {
-            combined.insert(k.clone(), Value::Str(v.clone()));
+        // upstream merges `_opts` with `_initOpts` (init wins); None values take no
+        // part in substitution (they are never replaced and never replace)
+        let mut strs: OMap<String> = OMap::new();
+        let mut nones: Vec<String> = Vec::new();
+        for (k, v) in self.opts.iter() {
+            if self.init_opts.contains_key(k) {
+                strs.insert(k.clone(), String::new());
+                continue;
+            }
+            match py_str(v) {
+                Some(s) => strs.insert(k.clone(), s),
+                None => {
+                    strs.insert(k.clone(), String::new());
+                    nones.push(k.clone());
+                }
+            }
         }
-        if combined.is_empty() {
-            return Ok(combined);
+        for (k, v) in self.init_opts.iter() {
+            strs.insert(k.clone(), v.clone());
+        }
+        if strs.is_empty() {
+            return Ok(OMap::new());
         }
         let mut ign: HashSet<String> = ignore.iter().map(|s| s.to_string()).collect();
-        for k in combined.keys() {
+        for k in strs.keys() {
             if let Some((base, _)) = split_conditional(k) {
                 ign.insert(base.to_string());
             }
         }
-        // None values take no part (they are never replaced and never replace)
-        let mut strs: OMap<String> = OMap::new();
-        for (k, v) in combined.iter() {
-            if let Some(s) = py_str(v) {
-                strs.insert(k.clone(), s);
+        let order: Vec<String> = strs.keys().cloned().collect();
+        let mut sub: OMap<String> = OMap::new();
+        let mut strs_iter = strs;
+        for k in &order {
+            if !nones.contains(k) {
+                let v = strs_iter.get_mut(k).map(std::mem::take).unwrap_or_default();
+                sub.insert(k.clone(), v);
             }
         }
-        substitute_recursive_tags(&mut strs, &ign, |t| self.comb_option(t)).map_err(
+        drop(strs_iter);
+        substitute_recursive_tags(&mut sub, &ign, |t| self.comb_option(t)).map_err(
             |e| match e {
                 TagError::Recursive(m) => Error::value(m),
                 TagError::Lookup(e) => e,
             },
         )?;
         let mut out = OMap::new();
-        for (k, v) in combined.iter() {
-            match strs.get(k) {
-                Some(s) if !matches!(v, Value::None) => {
-                    out.insert(k.clone(), Value::Str(s.clone()))
-                }
-                _ => out.insert(k.clone(), v.clone()),
+        for k in order {
+            if nones.contains(&k) {
+                out.insert(k, Value::None);
+            } else {
+                let v = sub.get_mut(&k).map(std::mem::take).unwrap_or_default();
+                out.insert(k, Value::Str(v));
             }
         }
         for &(ty, name, _) in self.config_opts {

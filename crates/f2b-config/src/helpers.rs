@@ -2,51 +2,24 @@
 //! the option-spec grammar (`extractOptions`, `splitWithOptions`), `splitwords`,
 //! `_as_bool`, Python `int()` and `json.dumps` for string maps.
 
-use std::sync::OnceLock;
-
 use f2b_ini::{py, OMap};
-use fancy_regex::Regex;
 
-/// `OPTION_EXTRACT_CRE` (Python `$` written as `(?=\n?\z)`).
-fn extract_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            r#"(?s)\s*([\w\-_\.]+)=(?:"([^"]*)"|'([^']*)'|([^,\]]*))(?:,|\]\s*\[|(?=\n?\z)|(?P<wrngA>.+))|,?\s*(?=\n?\z)|(?P<wrngB>.+)"#,
-        )
-        .expect("valid regex")
-    })
+fn is_key_char(c: char) -> bool {
+    py::is_word(c) || c == '-' || c == '.'
 }
 
-/// `OPTION_SPLIT_CRE`.
-fn split_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            r#"(?s)(?:[^\[\s]+(?:\s*\[\s*(?:[\w\-_\.]+=(?:"[^"]*"|'[^']*'|[^,\]]*)\s*(?:,|\]\s*\[)?\s*)*\])?\s*|\S+)(?=\n\s*|\s+|\n?\z)"#,
-        )
-        .expect("valid regex")
-    })
-}
-
-fn char_index(s: &str, byte: usize) -> usize {
-    s[..byte].chars().count()
-}
-
-fn first_chars(s: &str, n: usize) -> &str {
-    match s.char_indices().nth(n) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
+fn first_chars(s: &[char], n: usize) -> String {
+    s.iter().take(n).collect()
 }
 
 /// `extractOptions("name[k=v, k2=\"v,w\"]")` → `("name", {k: v, k2: "v,w"})`.
-/// The error text is upstream's `ValueError` message.
+/// The error text is upstream's `ValueError` message. A hand-written equivalent of
+/// upstream's `OPTION_CRE` / `OPTION_EXTRACT_CRE` (compiling those regexes would
+/// cost more than reading a whole configuration).
 pub fn extract_options(option: &str) -> Result<(String, OMap<String>), String> {
     // ^([^\[]+)(?:\[(.*)\])?\s*$
     let (name, optstr) = match option.find('[') {
         None => (option, None),
-        Some(0) => return Err("unexpected option syntax".into()),
         Some(i) => match py::rstrip(&option[i..]).strip_suffix(']') {
             Some(r) => (&option[..i], Some(&r[1..])),
             None => return Err("unexpected option syntax".into()),
@@ -56,49 +29,232 @@ pub fn extract_options(option: &str) -> Result<(String, OMap<String>), String> {
         return Err("unexpected option syntax".into());
     }
     let mut opts = OMap::new();
-    if let Some(optstr) = optstr.filter(|s| !s.is_empty()) {
-        for caps in extract_re().captures_iter(optstr) {
-            let caps = caps.map_err(|e| format!("regex error: {e}"))?;
-            if let Some(w) = caps.name("wrngA") {
-                let key = caps.get(1).map(|m| m.as_str()).unwrap_or("");
-                return Err(format!(
-                    "unexpected syntax at {} after option {}: {}",
-                    char_index(optstr, w.start()),
-                    f2b_protocol::value::repr_str(key),
-                    first_chars(w.as_str(), 25)
-                ));
-            }
-            if let Some(w) = caps.name("wrngB") {
-                return Err(format!(
-                    "expected option, wrong syntax at {}: {}",
-                    char_index(optstr, w.start()),
-                    first_chars(w.as_str(), 25)
-                ));
-            }
-            let Some(key) = caps.get(1) else { continue };
-            let val = caps
-                .get(2)
-                .or(caps.get(3))
-                .or(caps.get(4))
-                .map(|m| m.as_str())
-                .unwrap_or("");
-            opts.insert(
-                py::strip(key.as_str()).to_string(),
-                py::strip(val).to_string(),
-            );
+    let Some(optstr) = optstr.filter(|s| !s.is_empty()) else {
+        return Ok((name.to_string(), opts));
+    };
+    let s: Vec<char> = optstr.chars().collect();
+    let n = s.len();
+    // `$`: at the end, or before a final newline
+    let at_end = |i: usize| i == n || (i + 1 == n && s[i] == '\n');
+    let mut p = 0;
+    while p < n {
+        // alternative 1: \s*KEY=VALUE TERMINATOR
+        let mut i = p;
+        while i < n && py::is_space(s[i]) {
+            i += 1;
         }
+        let ks = i;
+        while i < n && is_key_char(s[i]) {
+            i += 1;
+        }
+        if i > ks && i < n && s[i] == '=' {
+            let key: String = s[ks..i].iter().collect();
+            let j = i + 1;
+            let quoted = |q: char| -> Option<usize> {
+                if j < n && s[j] == q {
+                    s[j + 1..].iter().position(|&c| c == q).map(|k| j + 1 + k)
+                } else {
+                    None
+                }
+            };
+            let (val, mut e): (String, usize) = if let Some(q) = quoted('"') {
+                (s[j + 1..q].iter().collect(), q + 1)
+            } else if let Some(q) = quoted('\'') {
+                (s[j + 1..q].iter().collect(), q + 1)
+            } else {
+                let mut e = j;
+                while e < n && s[e] != ',' && s[e] != ']' {
+                    e += 1;
+                }
+                (s[j..e].iter().collect(), e)
+            };
+            if e < n && s[e] == ',' {
+                e += 1;
+            } else if e < n && s[e] == ']' && {
+                let mut k = e + 1;
+                while k < n && py::is_space(s[k]) {
+                    k += 1;
+                }
+                k < n && s[k] == '['
+            } {
+                e += 1;
+                while s[e] != '[' {
+                    e += 1;
+                }
+                e += 1;
+            } else if !at_end(e) {
+                return Err(format!(
+                    "unexpected syntax at {e} after option {}: {}",
+                    f2b_protocol::value::repr_str(&key),
+                    first_chars(&s[e..], 25)
+                ));
+            }
+            opts.insert(py::strip(&key).to_string(), py::strip(&val).to_string());
+            p = e.max(p + 1);
+            continue;
+        }
+        // alternative 2: ,?\s*$
+        let mut i = p;
+        if s[i] == ',' {
+            i += 1;
+        }
+        while i < n && py::is_space(s[i]) {
+            i += 1;
+        }
+        if i == n {
+            break;
+        }
+        // alternative 3: anything else is an error
+        return Err(format!(
+            "expected option, wrong syntax at {p}: {}",
+            first_chars(&s[p..], 25)
+        ));
     }
     Ok((name.to_string(), opts))
+}
+
+/// Continuation-passing backtracking matcher for upstream's `OPTION_SPLIT_CRE`.
+struct Split<'a> {
+    s: &'a [char],
+}
+
+impl Split<'_> {
+    fn ws_end(&self, mut i: usize) -> usize {
+        while i < self.s.len() && py::is_space(self.s[i]) {
+            i += 1;
+        }
+        i
+    }
+
+    /// `\s*` (greedy, backtracking) then `k`.
+    fn ws_then(&self, i: usize, k: &mut dyn FnMut(usize) -> bool) -> bool {
+        let w = self.ws_end(i);
+        (i..=w).rev().any(k)
+    }
+
+    /// `\s*(?:,|\]\s*\[)?\s*` then `k`.
+    fn after_value(&self, i: usize, k: &mut dyn FnMut(usize) -> bool) -> bool {
+        let s = self.s;
+        let w = self.ws_end(i);
+        for a in (i..=w).rev() {
+            if a < s.len() && s[a] == ',' && self.ws_then(a + 1, k) {
+                return true;
+            }
+            if a < s.len() && s[a] == ']' {
+                let b = self.ws_end(a + 1);
+                if b < s.len() && s[b] == '[' && self.ws_then(b + 1, k) {
+                    return true;
+                }
+            }
+            if self.ws_then(a, k) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// One `KEY=VALUE\s*SEP?\s*` then `k`.
+    fn item(&self, i: usize, k: &mut dyn FnMut(usize) -> bool) -> bool {
+        let s = self.s;
+        let mut j = i;
+        while j < s.len() && is_key_char(s[j]) {
+            j += 1;
+        }
+        if j == i || j >= s.len() || s[j] != '=' {
+            return false;
+        }
+        let j = j + 1;
+        for q in ['"', '\''] {
+            if j < s.len() && s[j] == q {
+                if let Some(off) = s[j + 1..].iter().position(|&c| c == q) {
+                    if self.after_value(j + 2 + off, k) {
+                        return true;
+                    }
+                }
+            }
+        }
+        let mut m = j;
+        while m < s.len() && s[m] != ',' && s[m] != ']' {
+            m += 1;
+        }
+        (j..=m).rev().any(|e| self.after_value(e, k))
+    }
+
+    /// `(ITEM)*\]` then `k`.
+    fn items(&self, i: usize, k: &mut dyn FnMut(usize) -> bool) -> bool {
+        if self.item(i, &mut |j| j > i && self.items(j, k)) {
+            return true;
+        }
+        i < self.s.len() && self.s[i] == ']' && k(i + 1)
+    }
+
+    /// End of the match at `p`, if any.
+    fn match_at(&self, p: usize) -> Option<usize> {
+        let s = self.s;
+        let n = s.len();
+        let lookahead_ok = |e: usize| e == n || py::is_space(s[e]);
+        let tail = |e: usize| -> usize {
+            // \s* then (?=\s|$): all whitespace, minus one if not at the end
+            let w = self.ws_end(e);
+            if w == n || w == e {
+                w
+            } else {
+                w - 1
+            }
+        };
+        if !py::is_space(s[p]) && s[p] != '[' {
+            let mut a = p;
+            while a < n && !py::is_space(s[a]) && s[a] != '[' {
+                a += 1;
+            }
+            // optional bracket group
+            let b = self.ws_end(a);
+            if b < n && s[b] == '[' {
+                let start = self.ws_end(b + 1);
+                let mut found = None;
+                if self.items(start, &mut |e| {
+                    if lookahead_ok(e) {
+                        found = Some(e);
+                        true
+                    } else {
+                        false
+                    }
+                }) {
+                    return found.map(tail);
+                }
+            }
+            if lookahead_ok(a) {
+                return Some(tail(a));
+            }
+        }
+        if py::is_space(s[p]) {
+            return None;
+        }
+        let mut e = p;
+        while e < n && !py::is_space(s[e]) {
+            e += 1;
+        }
+        Some(e)
+    }
 }
 
 /// `splitWithOptions`: splits an `action` value into entries, keeping bracketed
 /// argument lists (which may span lines) with their name.
 pub fn split_with_options(option: &str) -> Vec<String> {
-    split_re()
-        .find_iter(option)
-        .filter_map(|m| m.ok())
-        .map(|m| m.as_str().to_string())
-        .collect()
+    let s: Vec<char> = option.chars().collect();
+    let m = Split { s: &s };
+    let mut out = Vec::new();
+    let mut p = 0;
+    while p < s.len() {
+        match m.match_at(p) {
+            Some(e) if e > p => {
+                out.push(s[p..e].iter().collect());
+                p = e;
+            }
+            _ => p += 1,
+        }
+    }
+    out
 }
 
 /// `splitwords`: split on commas, spaces and newlines, dropping empty words.

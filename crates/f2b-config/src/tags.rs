@@ -2,7 +2,7 @@
 //! `<name>` (regex `<([^ <>]+)>`) in a value is replaced by the option `name` or by
 //! a fallback lookup; unknown tags stay (`<HOST>`, `<ip>` survive to the server).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use f2b_ini::OMap;
 
@@ -27,6 +27,25 @@ fn find_tag(s: &str, from: usize) -> Option<(usize, usize, &str)> {
     None
 }
 
+/// `value.replace("<tag>", repl)`: every occurrence, left to right.
+fn replace_tag(value: &str, tag: &str, repl: &str) -> String {
+    let mut out = String::with_capacity(value.len() + repl.len());
+    let mut rest = value;
+    while let Some(i) = rest.find('<') {
+        let after = &rest[i + 1..];
+        if after.starts_with(tag) && after[tag.len()..].starts_with('>') {
+            out.push_str(&rest[..i]);
+            out.push_str(repl);
+            rest = &after[tag.len() + 1..];
+        } else {
+            out.push_str(&rest[..=i]);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// True when the value contains a `<tag>`.
 pub fn has_tag(s: &str) -> bool {
     find_tag(s, 0).is_some()
@@ -41,25 +60,44 @@ pub fn substitute_recursive_tags<E>(
     mut addrepl: impl FnMut(&str) -> Result<Option<String>, E>,
 ) -> Result<(), TagError<E>> {
     let keys: Vec<String> = tags.keys().cloned().collect();
-    let mut done: HashSet<String> = HashSet::new();
-    let mut rep_counts: HashMap<String, HashMap<String, u32>> = HashMap::new();
+    let skip: Vec<bool> = keys.iter().map(|k| ignore.contains(k)).collect();
+    let mut done: Vec<bool> = vec![false; keys.len()];
+    let mut rep_counts: Vec<Option<Vec<(String, u32)>>> = vec![None; keys.len()];
+    let mut rtag = String::new();
     loop {
         let mut rep_flag = false;
-        for tag in &keys {
-            if ignore.contains(tag) || done.contains(tag) {
+        for (idx, tag) in keys.iter().enumerate() {
+            if skip[idx] || done[idx] {
                 continue;
             }
-            let orgval = tags.get(tag).cloned().unwrap_or_default();
-            let mut value = orgval.clone();
-            let had = rep_counts.contains_key(tag);
-            let mut rplc = rep_counts.remove(tag).unwrap_or_default();
-            let mut m = find_tag(&value, 0).map(|(s, e, n)| (s, e, n.to_string()));
-            while let Some((start, end, rtag)) = m {
-                if ignore.contains(&rtag) {
-                    m = find_tag(&value, end).map(|(s, e, n)| (s, e, n.to_string()));
+            let orgval = tags.get(tag).map(String::as_str).unwrap_or("");
+            if !orgval.contains('<') {
+                done[idx] = true;
+                continue;
+            }
+            let mut value = orgval.to_string();
+            let had = rep_counts[idx].is_some();
+            let mut rplc = rep_counts[idx].take().unwrap_or_default();
+            let mut m = find_tag(&value, 0).map(|(s, e, n)| {
+                rtag.clear();
+                rtag.push_str(n);
+                (s, e)
+            });
+            while let Some((start, end)) = m {
+                if ignore.contains(rtag.as_str()) {
+                    m = find_tag(&value, end).map(|(s, e, n)| {
+                        rtag.clear();
+                        rtag.push_str(n);
+                        (s, e)
+                    });
                     continue;
                 }
-                if &rtag == tag || *rplc.get(&rtag).unwrap_or(&1) > MAX_TAG_REPLACE_COUNT {
+                let count = rplc
+                    .iter()
+                    .find(|(k, _)| *k == rtag)
+                    .map(|(_, c)| *c)
+                    .unwrap_or(1);
+                if rtag == *tag || count > MAX_TAG_REPLACE_COUNT {
                     let mut counts: Vec<_> =
                         rplc.iter().map(|(k, v)| format!("'{k}': {v}")).collect();
                     counts.sort();
@@ -69,32 +107,42 @@ pub fn substitute_recursive_tags<E>(
                         counts.join(", ")
                     )));
                 }
-                let repl = match tags.get(&rtag) {
+                let repl = match tags.get(rtag.as_str()) {
                     Some(v) => Some(v.clone()),
                     None => addrepl(&rtag).map_err(TagError::Lookup)?,
                 };
                 let Some(repl) = repl else {
-                    m = find_tag(&value, end).map(|(s, e, n)| (s, e, n.to_string()));
+                    m = find_tag(&value, end).map(|(s, e, n)| {
+                        rtag.clear();
+                        rtag.push_str(n);
+                        (s, e)
+                    });
                     continue;
                 };
-                value = value.replace(&format!("<{rtag}>"), &repl);
-                *rplc.entry(rtag).or_insert(0) += 1;
-                m = find_tag(&value, start).map(|(s, e, n)| (s, e, n.to_string()));
+                value = replace_tag(&value, &rtag, &repl);
+                match rplc.iter_mut().find(|(k, _)| *k == rtag) {
+                    Some((_, c)) => *c += 1,
+                    None => rplc.push((rtag.clone(), 1)),
+                }
+                m = find_tag(&value, start).map(|(s, e, n)| {
+                    rtag.clear();
+                    rtag.push_str(n);
+                    (s, e)
+                });
             }
-            let changed = orgval != value;
-            if had || (changed && has_tag(&value)) {
-                rep_counts.insert(tag.clone(), rplc);
+            let changed = tags.get(tag).map_or(true, |o| *o != value);
+            let still = changed && has_tag(&value);
+            if had || still {
+                rep_counts[idx] = Some(rplc);
+            }
+            // unchanged: every tag left is missing or ignored, and stays so (keys are
+            // fixed, the fallback is cached), so later passes cannot change it either
+            if !value.contains('<') || !changed {
+                done[idx] = true;
             }
             if changed {
-                if has_tag(&value) {
-                    rep_flag = true;
-                }
-                if !value.contains('<') {
-                    done.insert(tag.clone());
-                }
+                rep_flag |= still;
                 tags.insert(tag.clone(), value);
-            } else if !value.contains('<') {
-                done.insert(tag.clone());
             }
         }
         if !rep_flag {

@@ -195,6 +195,26 @@ impl Config {
             .and_then(|o| o.src.as_ref())
     }
 
+    /// Like [`Config::get`] but a missing section or option is `Ok(None)` (no error
+    /// value is built; this is the hot path of the readers).
+    pub fn get_opt(&self, sec: &str, opt: &str, vars: &Vars) -> Result<Option<String>, Error> {
+        let s = match self.sections.get(sec) {
+            Some(s) => Some(s),
+            None if sec == "DEFAULT" => None,
+            None => return Ok(None),
+        };
+        let key = py::lower(opt);
+        let Some((raw, src)) = self.lookup_chain(s, vars, &key) else {
+            return Ok(None);
+        };
+        if !raw.contains('%') {
+            return Ok(Some(raw.to_string()));
+        }
+        interp::interpolate(self, sec, s, vars, &key, raw)
+            .map(Some)
+            .map_err(|e| e.or_at(src))
+    }
+
     /// Python's `get(section, option, vars=vars)`: lookup plus lazy `%(x)s`
     /// interpolation in the context of `sec`.
     pub fn get(&self, sec: &str, opt: &str, vars: &Vars) -> Result<String, Error> {
@@ -212,6 +232,14 @@ impl Config {
     /// fail2ban's `get_ex`: like [`Config::get`] but an option named `sec/opt`
     /// (`known/opt`, `default/opt`) is first looked up in that section.
     pub fn get_ex(&self, sec: &str, opt: &str, vars: &Vars) -> Result<String, Error> {
+        match self.get_ex_opt(sec, opt, vars)? {
+            Some(v) => Ok(v),
+            None => self.get(sec, opt, vars),
+        }
+    }
+
+    /// [`Config::get_ex`] with a missing section/option as `Ok(None)`.
+    pub fn get_ex_opt(&self, sec: &str, opt: &str, vars: &Vars) -> Result<Option<String>, Error> {
         if let Some((s, o)) = split_section_opt(opt) {
             let sl = py::lower(s);
             let cands: Vec<String> = if sl == "known" {
@@ -222,14 +250,12 @@ impl Config {
                 vec![s.to_string()]
             };
             for c in cands {
-                match self.get(&c, o, &[]) {
-                    Ok(v) => return Ok(v),
-                    Err(e) if matches!(e.kind(), ErrorKind::NoSection | ErrorKind::NoOption) => {}
-                    Err(e) => return Err(e),
+                if let Some(v) = self.get_opt(&c, o, &[])? {
+                    return Ok(Some(v));
                 }
             }
         }
-        self.get(sec, opt, vars)
+        self.get_opt(sec, opt, vars)
     }
 
     /// Raw value of `opt` in section `sec` itself (no DEFAULT), for `%(sec/opt)s`.

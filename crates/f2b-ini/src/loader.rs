@@ -123,13 +123,18 @@ impl Loader {
         let dir = py::dirname(resource).to_string();
         let mut before = Vec::new();
         let mut after = Vec::new();
-        if parsed.sections.contains_key("INCLUDES") {
-            let single = Config::from_file(&parsed);
+        if let Some(inc) = parsed.sections.get("INCLUDES") {
+            let mut single: Option<Config> = None;
             for (opt, list) in [("before", &mut before), ("after", &mut after)] {
-                if !single.has_option("INCLUDES", opt) {
-                    continue;
-                }
-                let value = single.get("INCLUDES", opt, &[])?;
+                let raw = inc.get(opt).or_else(|| parsed.defaults.get(opt));
+                let Some(raw) = raw else { continue };
+                let value = if raw.value.contains('%') {
+                    // interpolated within this single file, like upstream's per-file parser
+                    let c = single.get_or_insert_with(|| Config::from_file(&parsed));
+                    c.get("INCLUDES", opt, &[])?
+                } else {
+                    raw.value.clone()
+                };
                 for r in value.split('\n') {
                     let r = py::path_join(&dir, r);
                     if seen.contains(&r) {

@@ -1,0 +1,87 @@
+//! Writing the `-d` dump: Python `repr` of each command. Uses `f2b_protocol::Value`'s
+//! repr, with a fast path for the common case (lists of printable-ASCII strings,
+//! ints, bools) that produces the same bytes without the Unicode table lookups.
+
+use f2b_protocol::Value;
+
+fn repr_ascii_str(s: &str, out: &mut String) -> bool {
+    if !s.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        return false;
+    }
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    out.push(quote);
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b == b'\\' || b == quote as u8 {
+            out.push_str(&s[last..i]);
+            out.push('\\');
+            last = i;
+        }
+    }
+    out.push_str(&s[last..]);
+    out.push(quote);
+    true
+}
+
+/// Appends `repr(v)` to `out`.
+pub fn repr_into(v: &Value, out: &mut String) {
+    match v {
+        Value::Str(s) => {
+            if !repr_ascii_str(s, out) {
+                out.push_str(&v.repr());
+            }
+        }
+        Value::List(items) => {
+            out.push('[');
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                repr_into(item, out);
+            }
+            out.push(']');
+        }
+        Value::Int(i) => {
+            out.push_str(&i.to_string());
+        }
+        other => out.push_str(&other.repr()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_bytes_as_value_repr() {
+        let strs = [
+            "",
+            "a",
+            "it's",
+            "say \"hi\"",
+            "both ' and \"",
+            "back\\slash",
+            "tab\there",
+            "nl\n",
+            "é",
+            "\x7f",
+            "~",
+            "'\\'",
+        ];
+        let mut items: Vec<Value> = strs.iter().map(|s| Value::str(*s)).collect();
+        items.push(Value::Int(-5));
+        items.push(Value::Bool(true));
+        items.push(Value::None);
+        items.push(Value::Dict(vec![(Value::str("k"), Value::Int(1))]));
+        let nested = Value::List(vec![Value::List(items.clone()), Value::str("x")]);
+        for v in items.iter().chain(std::iter::once(&nested)) {
+            let mut out = String::new();
+            repr_into(v, &mut out);
+            assert_eq!(out, v.repr(), "{v:?}");
+        }
+    }
+}
