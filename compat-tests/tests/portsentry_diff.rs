@@ -218,6 +218,7 @@ fn cases() -> Vec<Case> {
     // startup and error paths, busy ports in the stealth modes, KILL_RUN_CMD_FIRST
     v.push(case("usage", "tcp", vec![], "", vec![]));
     v.push(case("bad-mode", "tcp", vec![], "", vec![]));
+    v.push(case("not-root", "tcp", vec![], "", vec![]));
     v.push(case("no-config", "tcp", vec![], "", vec![]));
     v.push(case(
         "no-blocked-file",
@@ -254,6 +255,10 @@ fn cases() -> Vec<Case> {
             "t11" => c.setup.hosts_extra = s("10.99.0.2 evil.example\n"),
             "usage" => c.setup.start = "$BIN\n".into(),
             "bad-mode" => c.setup.start = "$BIN -bogus\n".into(),
+            "not-root" => {
+                c.setup.start =
+                    "setpriv --reuid=65534 --regid=65534 --clear-groups $BIN -tcp\n".into()
+            }
             "no-config" => c.setup.start = "rm /etc/portsentry/portsentry.conf\n$BIN -tcp\n".into(),
             "stcp-busy" => c.setup.pre = s("listen tcp 11\n"),
             "sudp-busy" => c.setup.pre = s("listen udp 7\n"),
