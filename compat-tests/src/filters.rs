@@ -2,13 +2,9 @@
 //! definitions (prefregex, failregex, ignoreregex, maxlines, datepattern) for a
 //! set of filter options.
 //!
-//! Definitions come from our config reader (`f2b_config::read_filter`) when it
-//! is available; FALLBACK (marked, test-only): until it exists, they are read by
-//! Debian's installed python `FilterReader` through a small helper process.
+//! Definitions come from our config reader (`f2b_config::read_filter`).
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 /// Upstream's test-only filters (`fail2ban/tests/config`).
 pub const UPSTREAM_TEST_CONF: &str = "/usr/lib/python3/dist-packages/fail2ban/tests/config";
@@ -57,53 +53,15 @@ pub fn sample_filters() -> Vec<(PathBuf, String)> {
     out
 }
 
-const PY_READER: &str = r#"
-import sys, json
-from fail2ban.client.filterreader import FilterReader
-for line in sys.stdin:
-    req = json.loads(line)
-    try:
-        r = FilterReader(req['name'], 'jail', req['opts'], basedir=req['basedir'])
-        if not r.read():
-            raise ValueError('cannot read filter')
-        r.getOptions({})
-        d = {'prefregex': None, 'failregex': [], 'ignoreregex': [], 'maxlines': None, 'datepattern': None}
-        for opt in r.convert():
-            v = opt[3:] if opt[0] == 'set' else opt[3]
-            if opt[2] == 'prefregex': d['prefregex'] = v[0]
-            elif opt[2] == 'addfailregex': d['failregex'] += v
-            elif opt[2] == 'addignoreregex': d['ignoreregex'] += v
-            elif opt[2] == 'maxlines': d['maxlines'] = int(v[0])
-            elif opt[2] == 'datepattern': d['datepattern'] = v[0]
-        print(json.dumps(d))
-    except Exception as e:
-        print(json.dumps({'error': str(e)}))
-    sys.stdout.flush()
-"#;
-
-/// Reads filter definitions (see the module doc for the source).
-pub struct DefReader {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
+/// Reads filter definitions with our config reader (`f2b_config::read_filter`),
+/// as upstream's `FilterReader(name, jail, opts)` does.
+#[derive(Debug, Default)]
+pub struct DefReader;
 
 impl DefReader {
-    /// Starts the reader.
+    /// A reader.
     pub fn new() -> DefReader {
-        let mut child = Command::new("/usr/bin/python3")
-            .args(["-c", PY_READER])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start python FilterReader helper");
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        DefReader {
-            child,
-            stdin,
-            stdout,
-        }
+        DefReader
     }
 
     /// The definition of filter `name` in `basedir` with options `opts`.
@@ -113,51 +71,19 @@ impl DefReader {
         name: &str,
         opts: &[(String, String)],
     ) -> Result<FilterDef, String> {
-        let mut o = serde_json::Map::new();
-        for (k, v) in opts {
-            o.insert(k.clone(), serde_json::Value::String(v.clone()));
-        }
-        let req =
-            serde_json::json!({"name": name, "basedir": basedir.to_string_lossy(), "opts": o});
-        writeln!(self.stdin, "{req}").map_err(|e| e.to_string())?;
-        self.stdin.flush().map_err(|e| e.to_string())?;
-        let mut line = String::new();
-        self.stdout
-            .read_line(&mut line)
-            .map_err(|e| e.to_string())?;
-        let v: serde_json::Value =
-            serde_json::from_str(&line).map_err(|e| format!("{e}: {line}"))?;
-        if let Some(e) = v.get("error") {
-            return Err(e.to_string());
-        }
-        let strs = |k: &str| -> Vec<String> {
-            v[k].as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
+        let spec = if opts.is_empty() {
+            name.to_string()
+        } else {
+            let o: Vec<String> = opts.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+            format!("{name}[{}]", o.join(", "))
         };
+        let d = f2b_config::read_filter(basedir, &spec, &[]).map_err(|e| e.to_string())?;
         Ok(FilterDef {
-            prefregex: v["prefregex"].as_str().map(str::to_string),
-            failregex: strs("failregex"),
-            ignoreregex: strs("ignoreregex"),
-            maxlines: v["maxlines"].as_u64().map(|n| n as usize),
-            datepattern: v["datepattern"].as_str().map(str::to_string),
+            prefregex: d.prefregex,
+            failregex: d.failregex,
+            ignoreregex: d.ignoreregex,
+            maxlines: d.maxlines,
+            datepattern: d.datepattern,
         })
-    }
-}
-
-impl Default for DefReader {
-    fn default() -> Self {
-        DefReader::new()
-    }
-}
-
-impl Drop for DefReader {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -2,7 +2,8 @@
 //! `LEPOCH` or `TAI64N`, turned into a regex whose group 1 is the date text, with
 //! fail2ban's word/line boundary rules and its display name.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use fancy_regex::Regex as Meta;
 
@@ -403,16 +404,40 @@ pub const DEFAULT_PATTERNS: [&str; 17] = [
     r"TAI64N",
 ];
 
+type Cache = Mutex<HashMap<(String, bool), Vec<DateTemplate>>>;
+
+/// Compiled default lists are shared (upstream's `DD_patternCache`); compiled
+/// regexes are cheap to clone.
+fn cached(exy: &str, all: bool, make: fn(&str) -> Vec<DateTemplate>) -> Vec<DateTemplate> {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (exy.to_string(), all);
+    if let Some(v) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return v;
+    }
+    let v = make(exy);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, v.clone());
+    }
+    v
+}
+
 /// The 17 base default templates.
 pub fn default_base(exy: &str) -> Vec<DateTemplate> {
-    DEFAULT_PATTERNS
-        .iter()
-        .map(|p| pattern_template(p, None, exy).expect("default date template"))
-        .collect()
+    cached(exy, false, |exy| {
+        DEFAULT_PATTERNS
+            .iter()
+            .map(|p| pattern_template(p, None, exy).expect("default date template"))
+            .collect()
+    })
 }
 
 /// The 31 default templates: anchored copies (weight 100) first, then the bases.
 pub fn default_all(exy: &str) -> Vec<DateTemplate> {
+    cached(exy, true, make_default_all)
+}
+
+fn make_default_all(exy: &str) -> Vec<DateTemplate> {
     let mut front = Vec::new();
     let mut back = Vec::new();
     for t in default_base(exy) {
