@@ -5,25 +5,39 @@
 use f2b_protocol::Value;
 
 fn repr_ascii_str(s: &str, out: &mut String) -> bool {
-    if !s.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+    if !s.is_ascii() {
         return false;
     }
     let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
+        b'"'
     } else {
-        '\''
+        b'\''
     };
-    out.push(quote);
+    out.push(quote as char);
     let mut last = 0;
     for (i, b) in s.bytes().enumerate() {
-        if b == b'\\' || b == quote as u8 {
+        let esc: Option<&str> = match b {
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            _ if b == quote => Some(if quote == b'"' { "\\\"" } else { "\\'" }),
+            0x20..=0x7e => None,
+            _ => {
+                out.push_str(&s[last..i]);
+                out.push_str(&format!("\\x{b:02x}"));
+                last = i + 1;
+                continue;
+            }
+        };
+        if let Some(e) = esc {
             out.push_str(&s[last..i]);
-            out.push('\\');
-            last = i;
+            out.push_str(e);
+            last = i + 1;
         }
     }
     out.push_str(&s[last..]);
-    out.push(quote);
+    out.push(quote as char);
     true
 }
 
@@ -71,6 +85,9 @@ mod tests {
             "\x7f",
             "~",
             "'\\'",
+            "\x00\x1b\r",
+            "mix 'q' \"d\" \\ \n\t",
+            "\"only double\"",
         ];
         let mut items: Vec<Value> = strs.iter().map(|s| Value::str(*s)).collect();
         items.push(Value::Int(-5));

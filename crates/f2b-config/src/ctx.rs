@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use f2b_ini::{lower_vars, Config, Diags, Level, Loader, OMap};
+use f2b_ini::{Config, Diags, Level, Loader, OMap};
 use f2b_protocol::Value;
 
 use crate::error::Error;
@@ -62,11 +62,9 @@ pub fn py_str(v: &Value) -> Option<String> {
 
 /// Turns a Python dict of typed values into lower-cased `vars`.
 pub fn to_vars(p: &OMap<Value>) -> Vec<(String, String)> {
-    let raw: Vec<(String, String)> = p
-        .iter()
-        .filter_map(|(k, v)| py_str(v).map(|s| (k.clone(), s)))
-        .collect();
-    lower_vars(&raw)
+    p.iter()
+        .filter_map(|(k, v)| py_str(v).map(|s| (f2b_ini::py::lower(k), s)))
+        .collect()
 }
 
 impl Ctx {

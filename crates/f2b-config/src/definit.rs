@@ -5,7 +5,7 @@
 //! (`sshd[mode=aggressive]`) → `[Init]` → `[Definition]`. Combined options get
 //! read-time `<tag>` substitution.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use f2b_ini::{split_conditional, Config, Level, OMap};
@@ -60,7 +60,7 @@ pub struct DefInit {
     vars: Vec<(String, String)>,
     /// `_opts`: `[Definition]` options read.
     pub opts: OMap<Value>,
-    def_cache: HashMap<String, Option<String>>,
+    def_cache: OMap<Option<String>>,
     cfg: Rc<Config>,
     config_opts: &'static [OptSpec],
 }
@@ -80,7 +80,7 @@ impl DefInit {
             p_opts: OMap::new(),
             vars: Vec::new(),
             opts: OMap::new(),
-            def_cache: HashMap::new(),
+            def_cache: OMap::new(),
             cfg: Rc::new(Config::new()),
             config_opts,
         }
