@@ -135,6 +135,10 @@ impl FileFollower {
         let meta = match std::fs::metadata(&*self.path) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // a file missing at the start is new when it appears: read it from 0
+                if matches!(self.start, Some(StartPos::Tail)) {
+                    self.start = Some(StartPos::Head { saved: None });
+                }
                 // keep a rotated/deleted file open: its writer may still append
                 if !self.missing_reported {
                     self.missing_reported = true;

@@ -164,6 +164,8 @@ fn run(inotify: Inotify, crx: Receiver<Cmd>, etx: Sender<TailEvent>) {
         if Instant::now() >= next_recheck {
             runner.poll_changed(false);
             for (i, p) in followed.iter().enumerate() {
+                // a directory created after add_file gets its watch now
+                w.watch_dir(p);
                 w.watch_file(p, runner.entries[i].follower.inode());
             }
             next_recheck = Instant::now() + RECHECK;

@@ -322,3 +322,40 @@ fn head_seek_starts_at_the_first_line_not_older_than_the_target() {
         "everything older than the target"
     );
 }
+
+#[test]
+fn backends_pick_up_files_in_directories_created_later() {
+    use f2b_tail::{FileSource, InotifyTail, LineSource, PollingTail};
+    use std::time::Duration;
+    let sources: Vec<Box<dyn FileSource>> = vec![
+        Box::new(InotifyTail::spawn().unwrap()),
+        Box::new(PollingTail::spawn(Duration::from_millis(20))),
+    ];
+    for mut src in sources {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("later");
+        let p = sub.join("app.log");
+        src.add_file(&p, StartPos::Tail, Encoding::Utf8);
+        std::thread::sleep(Duration::from_millis(100));
+        std::fs::create_dir(&sub).unwrap();
+        append(&p, b"first\nsecond\n");
+        let mut got = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while got.len() < 2 && std::time::Instant::now() < deadline {
+            if let Ok(TailEvent::Line(l)) = src.events().recv_timeout(Duration::from_millis(50)) {
+                got.push(l.text);
+            }
+        }
+        // a file that appears after start is new: read from its beginning even for `tail`
+        assert_eq!(got, ["first", "second"]);
+        src.stop();
+    }
+}
+
+#[test]
+fn sources_can_move_between_threads() {
+    fn send<T: Send>() {}
+    send::<FileFollower>();
+    send::<f2b_tail::PollingTail>();
+    send::<f2b_tail::InotifyTail>();
+}
