@@ -325,7 +325,7 @@ fn head_seek_starts_at_the_first_line_not_older_than_the_target() {
 
 #[test]
 fn backends_pick_up_files_in_directories_created_later() {
-    use f2b_tail::{FileSource, InotifyTail, LineSource, PollingTail};
+    use f2b_tail::{FileSource, InotifyTail, PollingTail};
     use std::time::Duration;
     let sources: Vec<Box<dyn FileSource>> = vec![
         Box::new(InotifyTail::spawn().unwrap()),
