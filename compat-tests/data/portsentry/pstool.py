@@ -111,7 +111,7 @@ def udp(src, dst, port):
     fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.bind((src, 0))
-    s.settimeout(0.6)
+    s.settimeout(1.0)
     s.sendto(b"X", (dst, port))
     try:
         print("udp", port, "reply=", repr(s.recv(4096)), flush=True)
