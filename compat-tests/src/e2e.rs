@@ -53,9 +53,13 @@ impl Impl {
         }
     }
 
-    /// The client binary.
+    /// The client binary. `E2E_OURS_CLIENT=upstream` drives our server with Debian's
+    /// client (to test the server alone).
     pub fn client(self) -> PathBuf {
         match self {
+            Impl::Ours if std::env::var("E2E_OURS_CLIENT").is_ok_and(|v| v == "upstream") => {
+                PathBuf::from(UPSTREAM_CLIENT)
+            }
             Impl::Upstream => PathBuf::from(UPSTREAM_CLIENT),
             Impl::Ours => ours("fail2ban-client"),
         }
