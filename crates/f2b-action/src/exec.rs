@@ -227,7 +227,7 @@ impl Executor for ShellExecutor {
         let err_rx = spawn_reader(child.stderr.take());
         let pid = child.id() as libc::pid_t;
         let deadline = start + timeout;
-        let mut sleep = Duration::from_micros(100);
+        let mut sleep = Duration::from_micros(50);
         let exit = loop {
             match child.try_wait() {
                 Ok(Some(st)) => break exit_kind(st),
@@ -246,7 +246,7 @@ impl Executor for ShellExecutor {
                 break ExitKind::TimedOut;
             }
             std::thread::sleep(sleep.min(deadline - now));
-            sleep = (sleep * 2).min(Duration::from_millis(10));
+            sleep = (sleep * 2).min(Duration::from_millis(1));
         };
         // a background grandchild may keep the pipes open: don't wait for it forever
         let grace = Duration::from_millis(if exit == ExitKind::TimedOut { 50 } else { 500 });
