@@ -139,7 +139,13 @@ impl FileFollower {
                 if matches!(self.start, Some(StartPos::Tail)) {
                     self.start = Some(StartPos::Head { saved: None });
                 }
-                // keep a rotated/deleted file open: its writer may still append
+                // keep a renamed file open (its writer may still append) until the path is
+                // back; a deleted one (no links left) is drained already: release its space
+                if let Some(f) = &self.file {
+                    if f.file.metadata().map(|m| m.nlink() == 0).unwrap_or(true) {
+                        self.file = None;
+                    }
+                }
                 if !self.missing_reported {
                     self.missing_reported = true;
                     sink(TailEvent::Missing {

@@ -359,3 +359,23 @@ fn sources_can_move_between_threads() {
     send::<f2b_tail::PollingTail>();
     send::<f2b_tail::InotifyTail>();
 }
+
+#[test]
+fn a_deleted_file_is_released_after_draining() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("log");
+    append(&p, b"a\n");
+    let mut f = FileFollower::new(&p, StartPos::Head { saved: None }, Encoding::Utf8);
+    assert_eq!(lines(&poll(&mut f)), ["a"]);
+    // written, then deleted before the next look: still delivered, then the file is let go
+    append(&p, b"b\n");
+    std::fs::remove_file(&p).unwrap();
+    assert_eq!(lines(&poll(&mut f)), ["b"]);
+    assert_eq!(f.position(), None, "deleted file still held open");
+    // renamed away: kept open while the path is missing
+    append(&p, b"c\n");
+    assert_eq!(lines(&poll(&mut f)), ["c"]);
+    std::fs::rename(&p, dir.path().join("log.1")).unwrap();
+    poll(&mut f);
+    assert!(f.position().is_some());
+}
