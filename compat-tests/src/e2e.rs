@@ -439,6 +439,21 @@ impl Server {
         last.unwrap()
     }
 
+    /// Waits until `pred(status(jail))` holds or `timeout` passes; returns the last status.
+    pub fn status_after(
+        &self,
+        jail: &str,
+        timeout: Duration,
+        pred: impl Fn(&JailStatus) -> bool,
+    ) -> JailStatus {
+        let mut last = None;
+        wait_until(timeout, Duration::from_millis(50), || {
+            last = self.status(jail);
+            last.as_ref().is_some_and(&pred)
+        });
+        last.unwrap_or_else(|| panic!("{}: no status for {jail}", self.imp.name()))
+    }
+
     /// The server's log file so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
