@@ -388,7 +388,7 @@ mod tests {
         let pidfile = dir.path().join("pid");
         // a grandchild in the same group must die too
         let script = format!("sleep 30 & echo $! > {}; wait", pidfile.display());
-        let o = e.execute(&ShellCommand::plain(script), Duration::from_millis(300));
+        let o = e.execute(&ShellCommand::plain(script), Duration::from_secs(1));
         assert_eq!(o.exit, ExitKind::TimedOut);
         let pid: i32 = std::fs::read_to_string(&pidfile)
             .unwrap()
