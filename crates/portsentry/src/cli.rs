@@ -315,7 +315,10 @@ fn run(o: &Opts, config_path: &Path, modes: &[Mode], log: Logger) -> i32 {
         print!("ERROR: Your config file is corrupted/missing mandatory option!\nERROR: Check your syslog for a more detailed error message.\nERROR: PortSentry is shutting down!\n");
         exit(&log, 255);
     }
-    if !o.foreground {
+    if o.foreground {
+        // the files created from now on (the history file) get 1.2's daemon umask too
+        sys::set_umask(0o077);
+    } else {
         use std::io::Write;
         let _ = std::io::stdout().flush();
         if sys::daemonize().is_err() {

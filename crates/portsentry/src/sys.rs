@@ -444,7 +444,7 @@ pub fn wait_signal() -> i32 {
     sig
 }
 
-/// Current umask (restored unchanged).
+/// Sets the umask; returns the previous one.
 pub fn set_umask(m: u32) -> u32 {
     // SAFETY: plain umask(2).
     unsafe { libc::umask(m as libc::mode_t) as u32 }
