@@ -16,7 +16,9 @@ import sys, json, os, logging
 from fail2ban.tests.dummyjail import DummyJail
 from fail2ban.server.ticket import BanTicket
 from fail2ban.server.mytime import MyTime
+from fail2ban.server.ipdns import DNSUtils
 spec = json.load(sys.stdin)
+DNSUtils.setIPv6IsAllowed(spec['allowipv6'])
 msgs = []
 class H(logging.Handler):
     def emit(self, r):
@@ -36,6 +38,9 @@ acts.setBanTime(720)
 for name, pairs in spec['actions']:
     acts.add(name)
     for k, v in pairs:
+        if k in ('actionstart_on_demand', 'actionrepair_on_unban', 'norestored'):
+            # the client sends these as Python bools (actionreader's "bool" options)
+            v = v.lower() in ('1', 'on', 'true', 'yes')
         setattr(acts[name], k, v)
 for op, arg in spec['ops']:
     if op == 'start':
@@ -70,8 +75,13 @@ fn ticket(ip: &str, restored: bool) -> Ticket {
 }
 
 /// Runs the scenario through `f2b_action`, returning the invariant messages.
-fn run_rust(actions: &[(String, Vec<(String, String)>)], ops: &[(String, String)]) -> Vec<String> {
+fn run_rust(
+    actions: &[(String, Vec<(String, String)>)],
+    ops: &[(String, String)],
+    allow_ipv6: bool,
+) -> Vec<String> {
     let mut set = ActionSet::new("sshd");
+    set.set_allow_ipv6(allow_ipv6);
     set.set_ban_time(720);
     let logs = Collector::new();
     set.set_log(logs.sink());
@@ -118,6 +128,7 @@ fn run_rust(actions: &[(String, Vec<(String, String)>)], ops: &[(String, String)
 
 struct Scenario {
     name: &'static str,
+    allow_ipv6: bool,
     actions: Vec<(String, Vec<(String, String)>)>,
     ops: Vec<(&'static str, &'static str)>,
 }
@@ -181,6 +192,7 @@ fn scenarios(stock: &[(String, Vec<(String, String)>)]) -> Vec<Scenario> {
     };
     vec![
         Scenario {
+            allow_ipv6: true,
             name: "plain, conditional, flushing and norestored actions together",
             actions: vec![
                 ("plain".into(), logger("P", &[])),
@@ -202,6 +214,7 @@ fn scenarios(stock: &[(String, Vec<(String, String)>)]) -> Vec<Scenario> {
             ops: ops_basic.clone(),
         },
         Scenario {
+            allow_ipv6: true,
             name: "repair command",
             actions: vec![(
                 "r".into(),
@@ -213,6 +226,7 @@ fn scenarios(stock: &[(String, Vec<(String, String)>)]) -> Vec<Scenario> {
             ops: ops_break.clone(),
         },
         Scenario {
+            allow_ipv6: true,
             name: "repair on unban",
             actions: vec![(
                 "r".into(),
@@ -224,11 +238,13 @@ fn scenarios(stock: &[(String, Vec<(String, String)>)]) -> Vec<Scenario> {
             ops: ops_break.clone(),
         },
         Scenario {
+            allow_ipv6: true,
             name: "restart instead of repair, plain",
             actions: vec![("r".into(), with(&[("actionstop", "echo stop >> @/log")]))],
             ops: ops_break.clone(),
         },
         Scenario {
+            allow_ipv6: true,
             name: "restart instead of repair, on demand",
             actions: vec![(
                 "r".into(),
@@ -240,6 +256,7 @@ fn scenarios(stock: &[(String, Vec<(String, String)>)]) -> Vec<Scenario> {
             ops: ops_break.clone(),
         },
         Scenario {
+            allow_ipv6: true,
             name: "failing flush falls back to a consistency check",
             actions: vec![(
                 "f".into(),
@@ -256,6 +273,7 @@ fn scenarios(stock: &[(String, Vec<(String, String)>)]) -> Vec<Scenario> {
             ],
         },
         Scenario {
+            allow_ipv6: true,
             name: "failing flush with repair on unban",
             actions: vec![(
                 "f".into(),
@@ -274,6 +292,7 @@ fn scenarios(stock: &[(String, Vec<(String, String)>)]) -> Vec<Scenario> {
             ],
         },
         Scenario {
+            allow_ipv6: true,
             name: "failing start, plain and on demand",
             actions: vec![
                 (
@@ -301,6 +320,55 @@ fn scenarios(stock: &[(String, Vec<(String, String)>)]) -> Vec<Scenario> {
             ],
         },
         Scenario {
+            allow_ipv6: true,
+            name: "families without start on demand, IPv6 allowed",
+            actions: vec![(
+                "c".into(),
+                logger(
+                    "C",
+                    &[
+                        ("actionstart_on_demand", "False"),
+                        ("actionstart", "echo C start <family> <set> >> @/log"),
+                        ("actionstop", "echo C stop <family> <set> >> @/log"),
+                        ("set", "v4"),
+                        ("set?family=inet6", "v6"),
+                    ],
+                ),
+            )],
+            ops: vec![
+                ("start", ""),
+                ("ban", "192.0.2.1"),
+                ("ban", "2001:db8::1"),
+                ("unban", "2001:db8::1"),
+                ("stop", ""),
+            ],
+        },
+        Scenario {
+            allow_ipv6: false,
+            name: "families without start on demand, IPv6 not allowed",
+            actions: vec![(
+                "c".into(),
+                logger(
+                    "C",
+                    &[
+                        ("actionstart_on_demand", "False"),
+                        ("actionstart", "echo C start <family> <set> >> @/log"),
+                        ("actionstop", "echo C stop <family> <set> >> @/log"),
+                        ("set", "v4"),
+                        ("set?family=inet6", "v6"),
+                    ],
+                ),
+            )],
+            ops: vec![
+                ("start", ""),
+                ("ban", "192.0.2.1"),
+                ("ban", "2001:db8::1"),
+                ("unban", "2001:db8::1"),
+                ("stop", ""),
+            ],
+        },
+        Scenario {
+            allow_ipv6: true,
             name: "stock dummy and hostsdeny",
             actions: stock.to_vec(),
             // no stop: dummy's actionstop deletes its file
@@ -352,7 +420,7 @@ fn lifecycle_matches_upstream() {
             (actions, ops)
         };
         let (py_actions, py_ops) = inst(py_dir.path());
-        let spec = json!({"actions": py_actions, "ops": py_ops});
+        let spec = json!({"actions": py_actions, "ops": py_ops, "allowipv6": sc.allow_ipv6});
         let py_msgs: Vec<String> = match python_json(DRIVER, &spec.to_string()) {
             Value::Array(a) => a
                 .into_iter()
@@ -361,7 +429,7 @@ fn lifecycle_matches_upstream() {
             other => panic!("driver printed {other}"),
         };
         let (rs_actions, rs_ops) = inst(rs_dir.path());
-        let rs_msgs = run_rust(&rs_actions, &rs_ops);
+        let rs_msgs = run_rust(&rs_actions, &rs_ops, sc.allow_ipv6);
         let read = |d: &Path| {
             let mut names: Vec<_> = std::fs::read_dir(d)
                 .unwrap()
