@@ -505,3 +505,38 @@ fn recording_executor_sees_resolved_commands_and_drives_repairs() {
     );
     assert_eq!(set.ban_epoch(), 1, "a repair bumps the ban epoch");
 }
+
+#[test]
+fn reban_goes_to_actions_repaired_since_the_ticket_was_banned() {
+    let rec = std::sync::Arc::new(f2b_action::RecordingExecutor::new());
+    let mut set = ActionSet::new("sshd");
+    set.set_executor(rec.clone());
+    for n in ["a", "b"] {
+        set.add(n).unwrap();
+        set.set_pairs(
+            n,
+            &[
+                ("actionban", format!("{n} ban <ip>")),
+                ("actionreban", format!("{n} reban <ip>")),
+                ("actioncheck", format!("{n} check")),
+                ("actionrepair", format!("{n} repair")),
+            ],
+        )
+        .unwrap();
+    }
+    let t = Ticket::new("192.0.2.1");
+    let ticket_epoch = set.ban_epoch();
+    set.ban(&t, false);
+    // action a finds its firewall broken on the next ban and repairs it
+    rec.fail_when_contains("a ban 192.0.2.2", 1);
+    rec.fail_when_contains("a check", 1);
+    set.ban(&Ticket::new("192.0.2.2"), false);
+    assert_eq!(set.ban_epoch(), ticket_epoch + 1);
+    let before = rec.commands().len();
+    set.reban(&t, Some(ticket_epoch));
+    let after: Vec<String> = rec.commands()[before..]
+        .iter()
+        .map(|c| c.script.clone())
+        .collect();
+    assert_eq!(after, ["a reban 192.0.2.1"]);
+}
