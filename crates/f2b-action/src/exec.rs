@@ -183,7 +183,11 @@ impl ShellExecutor {
             }
             None => Command::new(&self.shell),
         };
-        c.arg("-c").arg(&cmd.script).args(&cmd.args);
+        // a NUL cannot be passed in an argument; log lines may carry one (upstream fails the
+        // whole command then, which would let an attacker suppress e.g. a mail action)
+        c.arg("-c")
+            .arg(cmd.script.replace('\0', "\\0"))
+            .args(cmd.args.iter().map(|a| a.replace('\0', "\\0")));
         c.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -540,3 +540,22 @@ fn reban_goes_to_actions_repaired_since_the_ticket_was_banned() {
         .collect();
     assert_eq!(after, ["a reban 192.0.2.1"]);
 }
+
+#[test]
+fn nul_bytes_in_log_lines_do_not_prevent_the_ban() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let mut a = CommandAction::from_pairs(
+        "j",
+        "mail",
+        &[(
+            "actionban",
+            format!("printf '%s\\n' \"<matches>\" >> {d}/log"),
+        )],
+    )
+    .unwrap();
+    let mut t = Ticket::new("192.0.2.1");
+    t.matches = vec!["bad\0line; x".to_string()];
+    a.ban(&t).unwrap();
+    assert_eq!(read_log(&dir.path().join("log")), ["bad\\0line; x"]);
+}
