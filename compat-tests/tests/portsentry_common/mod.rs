@@ -144,6 +144,20 @@ impl Run {
                 let (head, msg) = d
                     .split_once("]: ")
                     .unwrap_or_else(|| panic!("no tag: {d:?}"));
+                // glibc's "%h %e %T " timestamp: "Nov  5 07:03:09 "
+                let ts = head
+                    .as_bytes()
+                    .get(4..20)
+                    .unwrap_or_else(|| panic!("short header {head:?}"));
+                let shape_ok = ts[..3].iter().all(u8::is_ascii_alphabetic)
+                    && ts[3] == b' '
+                    && (ts[4] == b' ' || ts[4].is_ascii_digit())
+                    && ts[5].is_ascii_digit()
+                    && ts[6] == b' '
+                    && ts[9] == b':'
+                    && ts[12] == b':'
+                    && ts[15] == b' ';
+                assert!(shape_ok, "bad syslog timestamp in {d:?}");
                 let tag = &head[4 + 16..];
                 assert!(tag.starts_with("portsentry["), "bad header {head:?}");
                 msg.replace(&dir, "$OUT")
