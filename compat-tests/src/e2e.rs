@@ -175,6 +175,16 @@ impl Scratch {
     }
 }
 
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        // E2E_KEEP=1 keeps the scratch dirs for a post-mortem
+        if std::env::var_os("E2E_KEEP").is_some() {
+            let d = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+            eprintln!("kept {}", d.keep().display());
+        }
+    }
+}
+
 impl Default for Scratch {
     fn default() -> Self {
         Scratch::new()
