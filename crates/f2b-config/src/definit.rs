@@ -5,7 +5,6 @@
 //! (`sshd[mode=aggressive]`) → `[Init]` → `[Definition]`. Combined options get
 //! read-time `<tag>` substitution.
 
-use std::collections::HashSet;
 use std::rc::Rc;
 
 use f2b_ini::{split_conditional, Config, Level, OMap};
@@ -161,43 +160,47 @@ impl DefInit {
     pub fn get_combined(&mut self, ctx: &mut Ctx, ignore: &[&str]) -> Result<OMap<Value>, Error> {
         // upstream merges `_opts` with `_initOpts` (init wins); None values take no
         // part in substitution (they are never replaced and never replace)
-        let mut strs: OMap<String> = OMap::new();
-        let mut nones: Vec<String> = Vec::new();
+        let mut sub: OMap<String> = OMap::new();
+        let mut order: Vec<(String, bool)> =
+            Vec::with_capacity(self.opts.len() + self.init_opts.len());
         for (k, v) in self.opts.iter() {
             if self.init_opts.contains_key(k) {
-                strs.insert(k.clone(), String::new());
+                order.push((k.clone(), false));
                 continue;
             }
             match py_str(v) {
-                Some(s) => strs.insert(k.clone(), s),
-                None => {
-                    strs.insert(k.clone(), String::new());
-                    nones.push(k.clone());
+                Some(s) => {
+                    sub.push_unique(k.clone(), s);
+                    order.push((k.clone(), false));
                 }
+                None => order.push((k.clone(), true)),
             }
         }
+        let opts_keys = order.len();
         for (k, v) in self.init_opts.iter() {
-            strs.insert(k.clone(), v.clone());
+            if !order[..opts_keys].iter().any(|(o, _)| o == k) {
+                order.push((k.clone(), false));
+            }
+            sub.insert(k.clone(), v.clone());
         }
-        if strs.is_empty() {
+        if order.is_empty() {
             return Ok(OMap::new());
         }
-        let mut ign: HashSet<String> = ignore.iter().map(|s| s.to_string()).collect();
-        for k in strs.keys() {
+        // `sub` must iterate in the merged order
+        let mut ordered: OMap<String> = OMap::new();
+        for (k, none) in &order {
+            if !none {
+                let v = sub.get_mut(k).map(std::mem::take).unwrap_or_default();
+                ordered.push_unique(k.clone(), v);
+            }
+        }
+        let mut sub = ordered;
+        let mut ign: Vec<String> = ignore.iter().map(|s| s.to_string()).collect();
+        for (k, _) in &order {
             if let Some((base, _)) = split_conditional(k) {
-                ign.insert(base.to_string());
+                ign.push(base.to_string());
             }
         }
-        let order: Vec<String> = strs.keys().cloned().collect();
-        let mut sub: OMap<String> = OMap::new();
-        let mut strs_iter = strs;
-        for k in &order {
-            if !nones.contains(k) {
-                let v = strs_iter.get_mut(k).map(std::mem::take).unwrap_or_default();
-                sub.insert(k.clone(), v);
-            }
-        }
-        drop(strs_iter);
         substitute_recursive_tags(&mut sub, &ign, |t| self.comb_option(t)).map_err(
             |e| match e {
                 TagError::Recursive(m) => Error::value(m),
@@ -205,12 +208,12 @@ impl DefInit {
             },
         )?;
         let mut out = OMap::new();
-        for k in order {
-            if nones.contains(&k) {
-                out.insert(k, Value::None);
+        for (k, none) in order {
+            if none {
+                out.push_unique(k, Value::None);
             } else {
                 let v = sub.get_mut(&k).map(std::mem::take).unwrap_or_default();
-                out.insert(k, Value::Str(v));
+                out.push_unique(k, Value::Str(v));
             }
         }
         for &(ty, name, _) in self.config_opts {

@@ -2,8 +2,6 @@
 //! `<name>` (regex `<([^ <>]+)>`) in a value is replaced by the option `name` or by
 //! a fallback lookup; unknown tags stay (`<HOST>`, `<ip>` survive to the server).
 
-use std::collections::HashSet;
-
 use f2b_ini::OMap;
 
 /// Upstream's `MAX_TAG_REPLACE_COUNT`.
@@ -56,11 +54,12 @@ pub fn has_tag(s: &str) -> bool {
 /// The error text is upstream's `ValueError` message.
 pub fn substitute_recursive_tags<E>(
     tags: &mut OMap<String>,
-    ignore: &HashSet<String>,
+    ignore: &[String],
     mut addrepl: impl FnMut(&str) -> Result<Option<String>, E>,
 ) -> Result<(), TagError<E>> {
     let keys: Vec<String> = tags.keys().cloned().collect();
     let skip: Vec<bool> = keys.iter().map(|k| ignore.contains(k)).collect();
+    let ignored = |t: &str| ignore.iter().any(|i| i == t);
     let mut done: Vec<bool> = vec![false; keys.len()];
     let mut rep_counts: Vec<Option<Vec<(String, u32)>>> = vec![None; keys.len()];
     let mut rtag = String::new();
@@ -84,7 +83,7 @@ pub fn substitute_recursive_tags<E>(
                 (s, e)
             });
             while let Some((start, end)) = m {
-                if ignore.contains(rtag.as_str()) {
+                if ignored(&rtag) {
                     m = find_tag(&value, end).map(|(s, e, n)| {
                         rtag.clear();
                         rtag.push_str(n);
@@ -107,9 +106,11 @@ pub fn substitute_recursive_tags<E>(
                         counts.join(", ")
                     )));
                 }
-                let repl = match tags.get(rtag.as_str()) {
-                    Some(v) => Some(v.clone()),
-                    None => addrepl(&rtag).map_err(TagError::Lookup)?,
+                let repl: Option<std::borrow::Cow<str>> = match tags.get(rtag.as_str()) {
+                    Some(v) => Some(std::borrow::Cow::Borrowed(v.as_str())),
+                    None => addrepl(&rtag)
+                        .map_err(TagError::Lookup)?
+                        .map(std::borrow::Cow::Owned),
                 };
                 let Some(repl) = repl else {
                     m = find_tag(&value, end).map(|(s, e, n)| {
@@ -170,12 +171,10 @@ mod tests {
         for (k, v) in pairs {
             m.insert(k.to_string(), v.to_string());
         }
-        substitute_recursive_tags::<()>(&mut m, &HashSet::new(), |_| Ok(None)).map_err(
-            |e| match e {
-                TagError::Recursive(s) => s,
-                TagError::Lookup(()) => "lookup".into(),
-            },
-        )?;
+        substitute_recursive_tags::<()>(&mut m, &[], |_| Ok(None)).map_err(|e| match e {
+            TagError::Recursive(s) => s,
+            TagError::Lookup(()) => "lookup".into(),
+        })?;
         Ok(m.iter().map(|(k, v)| format!("{k}={v}")).collect())
     }
 

@@ -124,6 +124,12 @@ impl<V> OMap<V> {
         }
     }
 
+    /// Appends an entry whose key the caller knows to be absent (no lookup).
+    pub fn push_unique(&mut self, key: String, value: V) {
+        debug_assert!(!self.contains_key(&key));
+        self.push_new(key, value);
+    }
+
     /// Entries in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
         self.items.iter().map(|(k, v)| (k, v))

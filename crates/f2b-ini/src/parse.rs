@@ -2,7 +2,6 @@
 //! settings (`inline_comment_prefixes=";"`, strict, `=`/`:` delimiters, empty lines
 //! kept inside values, lower-cased keys).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Src};
@@ -47,7 +46,8 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
         if rest.is_empty() {
             return None;
         }
-        match rest.find(['\n', '\r']) {
+        let b = rest.as_bytes();
+        match b.iter().position(|&c| c == b'\n' || c == b'\r') {
             None => {
                 let l = rest;
                 rest = "";
@@ -55,7 +55,11 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
             }
             Some(i) => {
                 let l = &rest[..i];
-                let skip = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+                let skip = if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
                 rest = &rest[i + skip..];
                 Some(l)
             }
@@ -63,16 +67,45 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Python whitespace test for the character ending at byte `i` (exclusive).
+fn space_before(line: &str, i: usize) -> bool {
+    let b = line.as_bytes()[i - 1];
+    if b < 0x80 {
+        return py::is_space(b as char);
+    }
+    line[..i].chars().next_back().is_some_and(py::is_space)
+}
+
 /// Start of an inline `;` comment: at column 0 or preceded by whitespace.
 fn inline_comment_start(line: &str) -> Option<usize> {
-    let mut prev: Option<char> = None;
-    for (i, c) in line.char_indices() {
-        if c == ';' && (i == 0 || prev.is_some_and(py::is_space)) {
+    let b = line.as_bytes();
+    let mut from = 0;
+    while let Some(off) = b[from..].iter().position(|&c| c == b';') {
+        let i = from + off;
+        if i == 0 || space_before(line, i) {
             return Some(i);
         }
-        prev = Some(c);
+        from = i + 1;
     }
     None
+}
+
+/// Byte offset of the first non-whitespace character (0 if none).
+fn indent_of(line: &str) -> usize {
+    for (i, &c) in line.as_bytes().iter().enumerate() {
+        if c < 0x80 {
+            if !py::is_space(c as char) {
+                return i;
+            }
+        } else {
+            return line[i..]
+                .char_indices()
+                .find(|&(_, ch)| !py::is_space(ch))
+                .map(|(j, _)| i + j)
+                .unwrap_or(0);
+        }
+    }
+    0
 }
 
 /// `\[(?P<header>.+)\]` matched at the start of the stripped line.
@@ -88,77 +121,79 @@ fn section_header(value: &str) -> Option<&str> {
 /// Parses the text of one file. `file` is used for error locations.
 pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
     let mut out = IniFile::default();
-    // pieces of every value, joined at the end (like `_join_multiline_values`)
-    let mut pieces: Vec<Vec<String>> = Vec::new();
     // None = no section yet; Some(None) = DEFAULT; Some(Some(name)) = section
     let mut cursect: Option<Option<String>> = None;
+    // the option whose value continuation lines extend
     let mut optname: Option<String> = None;
-    let mut cur_piece: Option<usize> = None;
     let mut indent_level = 0usize;
-    let mut added: HashSet<(Option<String>, String)> = HashSet::new();
-    let mut added_sections: HashSet<String> = HashSet::new();
+    let mut added_sections: Vec<String> = Vec::new();
     let mut bad_lines: Vec<(u32, String)> = Vec::new();
-    // DEFAULT counts as "section name" for duplicate option detection
-    let mut sectname: Option<String> = None;
+
+    fn target<'a>(out: &'a mut IniFile, sect: &Option<String>) -> &'a mut Section {
+        match sect {
+            None => &mut out.defaults,
+            Some(s) => out.sections.get_mut(s).expect("current section exists"),
+        }
+    }
 
     for (idx, line) in lines(text).enumerate() {
         let lineno = idx as u32 + 1;
-        let mut comment_start = inline_comment_start(line);
         let stripped = py::strip(line);
-        if stripped.starts_with('#') || stripped.starts_with(';') {
-            comment_start = Some(0);
-        }
-        let value = py::strip(match comment_start {
-            Some(i) => &line[..i],
-            None => line,
-        });
+        let comment_start = if stripped.starts_with('#') || stripped.starts_with(';') {
+            Some(0)
+        } else {
+            inline_comment_start(line)
+        };
+        let value = match comment_start {
+            Some(0) => "",
+            Some(i) => py::strip(&line[..i]),
+            None => stripped,
+        };
+        let continuing = cursect.is_some() && optname.as_deref().is_some_and(|o| !o.is_empty());
         if value.is_empty() {
-            if comment_start.is_none()
-                && cursect.is_some()
-                && optname.as_deref().is_some_and(|o| !o.is_empty())
-            {
-                if let Some(p) = cur_piece {
-                    pieces[p].push(String::new());
+            if comment_start.is_none() && continuing {
+                let (sect, name) = (
+                    cursect.as_ref().expect("checked"),
+                    optname.as_deref().expect("checked"),
+                );
+                if let Some(o) = target(&mut out, sect).get_mut(name) {
+                    o.value.push('\n');
                 }
             }
             continue;
         }
-        let cur_indent = line
-            .char_indices()
-            .find(|&(_, c)| !py::is_space(c))
-            .map(|(i, _)| i)
-            .unwrap_or(0);
-        if cursect.is_some()
-            && optname.as_deref().is_some_and(|o| !o.is_empty())
-            && cur_indent > indent_level
-        {
-            if let Some(p) = cur_piece {
-                pieces[p].push(value.to_string());
+        let cur_indent = indent_of(line);
+        if continuing && cur_indent > indent_level {
+            let (sect, name) = (
+                cursect.as_ref().expect("checked"),
+                optname.as_deref().expect("checked"),
+            );
+            if let Some(o) = target(&mut out, sect).get_mut(name) {
+                o.value.push('\n');
+                o.value.push_str(value);
             }
             continue;
         }
         indent_level = cur_indent;
         if let Some(name) = section_header(value) {
             if out.sections.contains_key(name) {
-                if added_sections.contains(name) {
+                if added_sections.iter().any(|s| s == name) {
                     return Err(Error::new(
                         ErrorKind::DuplicateSection,
                         format!("section '{name}' already exists"),
                     )
                     .at(file.clone(), lineno));
                 }
-                added_sections.insert(name.to_string());
+                added_sections.push(name.to_string());
                 cursect = Some(Some(name.to_string()));
             } else if name == "DEFAULT" {
                 cursect = Some(None);
             } else {
                 out.sections.insert(name.to_string(), Section::new());
-                added_sections.insert(name.to_string());
+                added_sections.push(name.to_string());
                 cursect = Some(Some(name.to_string()));
             }
-            sectname = Some(name.to_string());
             optname = None;
-            cur_piece = None;
             continue;
         }
         let Some(sect) = &cursect else {
@@ -177,29 +212,22 @@ pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
             bad_lines.push((lineno, line.to_string()));
         }
         let name = py::lower(name);
-        let key = (sectname.clone(), name.clone());
-        if added.contains(&key) {
-            let sn = sectname.as_deref().unwrap_or("DEFAULT");
+        let sect = sect.clone();
+        let section = target(&mut out, &sect);
+        // options of this file only: a section appears once per file (DEFAULT may repeat,
+        // its options still count once), so presence means a duplicate
+        if section.contains_key(&name) {
+            let sn = sect.as_deref().unwrap_or("DEFAULT");
             return Err(Error::new(
                 ErrorKind::DuplicateOption,
                 format!("option '{name}' in section '{sn}' already exists"),
             )
             .at(file.clone(), lineno));
         }
-        added.insert(key);
-        let val = py::strip(&value[dpos + 1..]).to_string();
-        pieces.push(vec![val]);
-        let p = pieces.len() - 1;
-        cur_piece = Some(p);
-        let target = match sect {
-            None => &mut out.defaults,
-            Some(s) => out.sections.get_mut(s).expect("current section exists"),
-        };
-        // the value is filled in after the join; remember the piece index in the line field
-        target.insert(
+        section.insert(
             name.clone(),
             Opt {
-                value: p.to_string(),
+                value: py::strip(&value[dpos + 1..]).to_string(),
                 src: Some(Src {
                     file: file.clone(),
                     line: lineno,
@@ -220,18 +248,19 @@ pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
         )
         .at(file.clone(), first));
     }
-    let join = |sec: &mut Section| {
+    // `_join_multiline_values`: the joined value is right-stripped
+    let rstrip_all = |sec: &mut Section| {
         let keys: Vec<String> = sec.keys().cloned().collect();
         for k in keys {
             let o = sec.get_mut(&k).expect("key listed");
-            let p: usize = o.value.parse().expect("piece index");
-            o.value = py::rstrip(&pieces[p].join("\n")).to_string();
+            let n = py::rstrip(&o.value).len();
+            o.value.truncate(n);
         }
     };
-    join(&mut out.defaults);
+    rstrip_all(&mut out.defaults);
     let names: Vec<String> = out.sections.keys().cloned().collect();
     for n in names {
-        join(out.sections.get_mut(&n).expect("listed"));
+        rstrip_all(out.sections.get_mut(&n).expect("listed"));
     }
     Ok(out)
 }

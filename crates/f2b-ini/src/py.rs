@@ -13,12 +13,33 @@ pub fn is_word(c: char) -> bool {
 
 /// Python's `str.strip()`.
 pub fn strip(s: &str) -> &str {
-    s.trim_matches(is_space)
+    rstrip(lstrip(s))
+}
+
+/// Python's `str.lstrip()`.
+pub fn lstrip(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && b[i] < 0x80 && is_space(b[i] as char) {
+        i += 1;
+    }
+    if i < b.len() && b[i] >= 0x80 {
+        return s[i..].trim_start_matches(is_space);
+    }
+    &s[i..]
 }
 
 /// Python's `str.rstrip()`.
 pub fn rstrip(s: &str) -> &str {
-    s.trim_end_matches(is_space)
+    let b = s.as_bytes();
+    let mut i = b.len();
+    while i > 0 && b[i - 1] < 0x80 && is_space(b[i - 1] as char) {
+        i -= 1;
+    }
+    if i > 0 && b[i - 1] >= 0x80 {
+        return s[..i].trim_end_matches(is_space);
+    }
+    &s[..i]
 }
 
 /// Python's `str.lower()` (ConfigParser's `optionxform`).
