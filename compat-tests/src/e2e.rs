@@ -302,6 +302,16 @@ impl Server {
     /// Starts `fail2ban-server -c <conf> -f -x` (inside `ns` when given; the unix socket
     /// is reachable from outside) and waits until it answers `ping`.
     pub fn start(imp: Impl, sc: &Scratch, ns: Option<&crate::netns::NetNs>) -> Server {
+        Server::try_start(imp, sc, ns).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Server::start`], but a server that exits or never answers is an `Err` with
+    /// its output and log.
+    pub fn try_start(
+        imp: Impl,
+        sc: &Scratch,
+        ns: Option<&crate::netns::NetNs>,
+    ) -> Result<Server, String> {
         let server = imp.server();
         let mut cmd = match ns {
             Some(n) => n.command(server.to_str().unwrap()),
@@ -328,21 +338,26 @@ impl Server {
             log: sc.log.clone(),
             out,
         };
+        let mut gone = false;
         let up = wait_until(Duration::from_secs(30), Duration::from_millis(20), || {
-            s.exited().is_none()
-                && s.client_t(&["ping"], Duration::from_secs(5))
-                    .status
-                    .success()
+            gone = s.exited().is_some();
+            gone || s
+                .client_t(&["ping"], Duration::from_secs(5))
+                .status
+                .success()
         });
-        assert!(
-            up,
+        if up && !gone {
+            return Ok(s);
+        }
+        let msg = format!(
             "{} server did not come up (exit {:?}); output:\n{}\nlog:\n{}",
             imp.name(),
             s.exited(),
             s.output(),
             s.log()
         );
-        s
+        s.kill9();
+        Err(msg)
     }
 
     /// The exit status if the server process has ended.
