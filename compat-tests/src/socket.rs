@@ -637,3 +637,20 @@ unsafe fn probe_child(
         }
     }
 }
+
+/// Runs `a` on a new thread and `b` on this one, and joins `a` before any panic of `b`
+/// propagates, so that the servers and temp dirs of both sides are always cleaned up.
+pub fn both<A, B>(
+    a: impl FnOnce() -> A + Send + 'static,
+    b: impl FnOnce() -> B + std::panic::UnwindSafe,
+) -> (A, B)
+where
+    A: Send + 'static,
+{
+    let ta = std::thread::spawn(a);
+    let rb = std::panic::catch_unwind(b);
+    let ra = ta.join();
+    let rb = rb.unwrap_or_else(|e| std::panic::resume_unwind(e));
+    let ra = ra.unwrap_or_else(|e| std::panic::resume_unwind(e));
+    (ra, rb)
+}

@@ -6,7 +6,7 @@
 //! The requests are pickled by Debian's Python (`pickle.dumps(x, 5)`, what the real
 //! client sends), not by the codec under test.
 
-use compat_tests::socket::{Conn, Daemon, Impl, Outcome, Setup, CLOSE, END};
+use compat_tests::socket::{both, Conn, Daemon, Impl, Outcome, Setup, CLOSE, END};
 use f2b_protocol::Reply;
 use std::process::{Command, Stdio};
 
@@ -125,9 +125,7 @@ fn typed_requests_get_the_same_replies() {
     if !Impl::Upstream.available() {
         return;
     }
-    let theirs = std::thread::spawn(|| run(Impl::Upstream));
-    let ours = run(Impl::Ours);
-    let theirs = theirs.join().unwrap();
+    let (theirs, ours) = both(|| run(Impl::Upstream), || run(Impl::Ours));
     // the harness must see real answers, not transport failures
     assert!(theirs
         .iter()
@@ -184,9 +182,7 @@ fn pipelined_fragmented_and_closed_like_upstream() {
     if !Impl::Upstream.available() {
         return;
     }
-    let theirs = std::thread::spawn(|| transport(Impl::Upstream));
-    let ours = transport(Impl::Ours);
-    let theirs = theirs.join().unwrap();
+    let (theirs, ours) = both(|| transport(Impl::Upstream), || transport(Impl::Ours));
     assert_eq!(theirs.last().unwrap(), "after close: Closed");
     assert_eq!(ours, theirs);
 }

@@ -10,7 +10,7 @@
 //! with `stop`. On a difference the full transcripts are written to
 //! `<target>/socket-session/<name>.{expected,got}.txt`.
 
-use compat_tests::socket::{diff_runs, transcript, Impl, Run, UPSTREAM_CLIENT};
+use compat_tests::socket::{both, diff_runs, transcript, Impl, Run, UPSTREAM_CLIENT};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -328,9 +328,7 @@ fn check(name: &str, server: Impl, client: impl FnOnce() -> PathBuf + Send + 'st
     if !Impl::Upstream.available() {
         return;
     }
-    let mine = std::thread::spawn(move || transcript(server, &client(), SESSION));
-    let expected = baseline();
-    let got = mine.join().expect("session thread");
+    let (got, expected) = both(move || transcript(server, &client(), SESSION), baseline);
     let diffs = diff_runs(expected, &got);
     if !diffs.is_empty() || std::env::var_os("SOCKET_DUMP").is_some() {
         let dir = compat_tests::target_dir().join("socket-session");
