@@ -8,6 +8,7 @@ pub mod action;
 pub mod e2e;
 pub mod filters;
 pub mod netns;
+pub mod server;
 pub mod socket;
 
 use std::path::{Path, PathBuf};

@@ -13,6 +13,7 @@ pub mod alloc;
 pub mod cli;
 pub mod dump;
 mod protocol_help;
+pub mod remote;
 pub mod server;
 
 use std::io::Write;

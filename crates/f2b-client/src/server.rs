@@ -1,7 +1,6 @@
 //! Commands that talk to the server (`start`, `status`, `reload`, `-i`, ...).
 //!
-//! Not implemented yet: the protocol helper wires the socket client here. The entry
-//! point receives the parsed settings and the remaining arguments (the command).
+//! The socket client lives in [`crate::remote`].
 
 use std::io::Write;
 
@@ -10,14 +9,10 @@ use crate::Logger;
 
 /// Runs a server command; returns the process exit code (0 or 255).
 pub fn run_server_command(
-    _conf: &Conf,
+    conf: &Conf,
     args: &[String],
-    _out: &mut dyn Write,
+    out: &mut dyn Write,
     log: &mut Logger,
 ) -> i32 {
-    log.error(
-        "fail2ban",
-        &format!("server command {args:?}: not implemented yet"),
-    );
-    255
+    crate::remote::run(conf, args, out, log)
 }

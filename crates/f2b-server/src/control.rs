@@ -66,16 +66,27 @@ pub struct ControlSocket {
 pub struct StopHandle {
     fd: i32,
     stopping: Arc<AtomicBool>,
+    path: PathBuf,
 }
 
 impl StopHandle {
-    /// Makes `serve` return (the socket file is removed by the owner afterwards).
+    /// Makes `serve` return and removes the socket file right away (like upstream,
+    /// whose `quit` removes it before answering `stop`, so that `restart` can start
+    /// a new server at once).
     pub fn stop(&self) {
         if !self.stopping.swap(true, Ordering::SeqCst) {
             // SAFETY: shutting down the listening descriptor wakes a blocked accept(2)
             // on Linux; the descriptor stays owned by the listener.
             unsafe {
                 libc::shutdown(self.fd, libc::SHUT_RDWR);
+            }
+            if std::fs::remove_file(&self.path).is_ok() {
+                f2b_log!(
+                    DEBUG,
+                    "asyncserver",
+                    "Removed socket file {}",
+                    self.path.display()
+                );
             }
         }
     }
@@ -114,6 +125,7 @@ impl ControlSocket {
         StopHandle {
             fd: self.listener.as_raw_fd(),
             stopping: self.stopping.clone(),
+            path: self.path.clone(),
         }
     }
 

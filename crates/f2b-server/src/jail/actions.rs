@@ -611,31 +611,25 @@ pub fn run(jail: Arc<Jail>, rx: Receiver<ActionMsg>) {
 /// `Jail.restoreCurrentBans`).
 pub fn restore_current_bans(jail: &Arc<Jail>) {
     let Some(db) = jail.db.clone() else { return };
-    let (increment, max_bt, jail_bt) = {
+    let (increment, info) = {
         let a = jail.actions();
         (
             a.extra.increment,
-            a.extra.max_ban_time(a.bans.ban_time()),
-            a.bans.ban_time(),
+            f2b_db::JailInfo {
+                name: jail.name.clone(),
+                ban_time: a.bans.ban_time(),
+                max_ban_time: a.extra.max_ban_time(a.bans.ban_time()),
+            },
         )
     };
-    let forbantime = if increment { None } else { Some(jail_bt) };
     let max_matches = jail.filter().fail.max_matches;
-    let tickets = db.current_bans(&jail.name, forbantime, Some(max_bt), max_matches);
+    let tickets = db.current_bans(&info, increment, max_matches);
     let n = now();
     for mut t in tickets {
         if jail.filter().is_ignored(&t.id, n, true) {
             continue;
         }
         t.restored = true;
-        let mut btm = t.ban_time_or(forbantime.unwrap_or(PyNum::Int(-1))).as_f64();
-        let diftm = n - t.time;
-        if btm != -1.0 && diftm > 0.0 {
-            btm -= diftm;
-        }
-        if btm != -1.0 && btm <= 0.0 {
-            continue;
-        }
         let _ = jail.queue.send(ActionMsg::Ban(t));
     }
 }

@@ -184,10 +184,9 @@ impl FilterPart {
         self.logpaths.push((path.to_string(), tail));
         self.pending_files.push((path.to_string(), tail));
         let hash = first_line_hash(path);
-        let pos = match db.and_then(|d| d.log_position(&self.jail, path)) {
-            Some((h, p)) if h == hash => p,
-            _ => 0,
-        };
+        let pos = db
+            .and_then(|d| d.add_log(&self.jail, path, &hash))
+            .unwrap_or(0);
         let pos = if tail {
             std::fs::metadata(path).map_or(0, |m| m.len())
         } else {

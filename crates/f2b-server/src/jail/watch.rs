@@ -112,8 +112,7 @@ fn run(jail: Arc<Jail>, kind: &str) {
             }
         }
         let _ = tail_only;
-        handle_batch(&jail, batch, &mut positions);
-        if source.events().is_empty() {
+        if handle_batch(&jail, batch, &mut positions) {
             mark_in_operation(&jail);
         }
         housekeeping(&jail, &mut positions, &mut last_save, false);
@@ -137,7 +136,7 @@ fn mark_in_operation(jail: &Jail) {
 /// Failure cleanup (at most every 5 s) and log position saving.
 fn housekeeping(
     jail: &Jail,
-    positions: &mut Vec<(String, String, u64)>,
+    positions: &mut [(String, String, u64)],
     last_save: &mut f64,
     force: bool,
 ) {
@@ -153,8 +152,12 @@ fn housekeeping(
     if force || n - *last_save >= DB_SAVE_INTERVAL {
         *last_save = n;
         if let Some(db) = &jail.db {
-            for (p, h, pos) in positions.drain(..) {
-                db.update_log(&jail.name, &p, &h, pos);
+            for (p, h, pos) in positions.iter_mut() {
+                if h.is_empty() {
+                    // the file had no complete first line when it was opened
+                    *h = super::filter::first_line_hash(p);
+                }
+                db.update_log(&jail.name, p, h, *pos);
             }
         }
     }
@@ -172,8 +175,13 @@ fn remember(positions: &mut Vec<(String, String, u64)>, path: &str, hash: Option
     }
 }
 
-fn handle_batch(jail: &Jail, batch: Vec<TailEvent>, positions: &mut Vec<(String, String, u64)>) {
+fn handle_batch(
+    jail: &Jail,
+    batch: Vec<TailEvent>,
+    positions: &mut Vec<(String, String, u64)>,
+) -> bool {
     let mut to_ban = Vec::new();
+    let mut caught_up = false;
     {
         let mut f = jail.filter();
         let idle = jail.idle.load(Ordering::SeqCst);
@@ -191,6 +199,15 @@ fn handle_batch(jail: &Jail, batch: Vec<TailEvent>, positions: &mut Vec<(String,
                     f2b_log!(DEBUG, "filter", "{p} has been modified");
                     remember(positions, &p, Some(&hash), pos);
                 }
+                TailEvent::HashChanged { path, hash } => {
+                    let p = path.to_string_lossy().into_owned();
+                    let pos = positions
+                        .iter()
+                        .find(|(q, _, _)| *q == p)
+                        .map_or(0, |e| e.2);
+                    remember(positions, &p, Some(&hash), pos);
+                }
+                TailEvent::CaughtUp { .. } => caught_up = true,
                 TailEvent::Rotated { path, reason } => {
                     f2b_log!(
                         MSG,
@@ -234,6 +251,7 @@ fn handle_batch(jail: &Jail, batch: Vec<TailEvent>, positions: &mut Vec<(String,
     for t in to_ban {
         let _ = jail.queue.send(ActionMsg::Ban(t));
     }
+    caught_up
 }
 
 /// Upstream `processLineAndAdd` for one line.
