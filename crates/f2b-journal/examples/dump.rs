@@ -1,0 +1,28 @@
+//! Prints the lines of a journal as fail2ban-regex reads them:
+//! `cargo run -p f2b-journal --example dump -- journalfiles=/path/x.journal [MATCH...]`
+//! (the first argument holds comma-separated backend options; further arguments are
+//! journalmatch words, `+` between OR groups). Each line: time, tab, ISO date, line.
+
+use f2b_journal::{EntryFormatter, JournalArgs, JournalReader};
+use f2b_tail::Encoding;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut argv = std::env::args().skip(1);
+    let opts: Vec<(String, String)> = argv
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let words: Vec<String> = argv.collect();
+    let args = JournalArgs::from_options(&opts)?;
+    let mut r = JournalReader::open(&args, EntryFormatter::local(Encoding::Utf8))?;
+    if !words.is_empty() {
+        r.add_match(&words)?;
+    }
+    for l in r {
+        println!("{}\t{}", l.time, l.joined());
+    }
+    Ok(())
+}
