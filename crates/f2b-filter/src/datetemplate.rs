@@ -50,6 +50,7 @@ pub struct DateTemplate {
     pub weight: f64,
     kind: Kind,
     re: PyRegex,
+    fast: Option<crate::fastdate::SyslogGroups>,
 }
 
 struct Metas {
@@ -206,8 +207,28 @@ impl DateTemplate {
             flags,
             weight: 1.0,
             kind,
+            fast: None,
             re,
         })
+    }
+
+    fn with_fast_path(mut self) -> Self {
+        if self.name == crate::fastdate::SYSLOG_NAME && self.flags & LINE_BEGIN != 0 {
+            let gi = |n: &str| self.re.group_index(n);
+            if let (Some(b), Some(d), Some(h), Some(m), Some(s)) =
+                (gi("b"), gi("d"), gi("H"), gi("M"), gi("S"))
+            {
+                self.fast = Some(crate::fastdate::SyslogGroups {
+                    len: self.re.group_names().len(),
+                    b,
+                    d,
+                    h,
+                    m,
+                    s,
+                });
+            }
+        }
+        self
     }
 
     /// `DatePatternRegex(pattern)`.
@@ -237,6 +258,7 @@ impl DateTemplate {
             we,
             Kind::Pattern,
         )
+        .map(DateTemplate::with_fast_path)
     }
 
     /// `DateEpoch(lineBeginOnly, pattern, longFrm)`.
@@ -299,6 +321,13 @@ impl DateTemplate {
     pub fn match_date(&self, line: &str, start: usize, end: usize) -> Option<Caps> {
         if !line.is_char_boundary(end) || !line.is_char_boundary(start) {
             return None;
+        }
+        if let Some(g) = &self.fast {
+            if start == 0 && end == line.len() {
+                if let Some(c) = crate::fastdate::match_syslog(line, g) {
+                    return Some(c);
+                }
+            }
         }
         self.re.search_at(&line[..end], start).ok().flatten()
     }
@@ -458,6 +487,41 @@ fn make_default_all(exy: &str) -> Vec<DateTemplate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn syslog_fast_path_agrees_with_the_regex() {
+        let t = default_all("20[012]")
+            .into_iter()
+            .find(|t| t.name == crate::fastdate::SYSLOG_NAME)
+            .unwrap();
+        assert!(t.fast.is_some());
+        let mut slow = t.clone();
+        slow.fast = None;
+        let lines = [
+            "Aug 14 11:59:59 host sshd[1]: x",
+            "aug  4 11:59:59 host",
+            "Aug 4 11:59:59 host",
+            "Aug 31 23:59:59",
+            "Aug 32 11:59:59 x",
+            "Aug 14 11:59:59.123 x",
+            "Aug 14 11:59:59 2005 x",
+            "Aug 14 11:59:59x",
+            "Aug 14 11:59:5",
+            "Aug 14  1:59:59 x",
+            "Aug 14 31:59:59 x",
+            "Aug 14 11:59:60 x",
+            "Aug 14 11:59:59\u{e9}",
+            "Sun Aug 14 11:59:59 x",
+            "Aug 00 11:59:59 x",
+            "Aug 07 11:59:59 x",
+            "Aug 14 11:59:59-x",
+        ];
+        for l in lines {
+            let a = t.match_date(l, 0, l.len()).map(|c| c.spans);
+            let b = slow.match_date(l, 0, l.len()).map(|c| c.spans);
+            assert_eq!(a, b, "{l:?}");
+        }
+    }
 
     #[test]
     fn default_list_shape() {

@@ -113,6 +113,11 @@ impl FRegex {
         self.re.has_group(name)
     }
 
+    /// A linear-engine pattern matching a superset of this regex.
+    pub fn superset_pattern(&self) -> Option<&str> {
+        self.re.superset_pattern()
+    }
+
     /// True when the regex runs on the linear-time engine.
     pub fn is_linear(&self) -> bool {
         self.re.is_linear()

@@ -257,6 +257,19 @@ impl FilterBuilder {
         for r in &self.ignoreregex {
             ignore.push(re(r, multiline)?);
         }
+        // one linear-time pass tells which failregexes can match at all
+        let fail_set = if fail.len() > 2 {
+            let pats: Option<Vec<&str>> = fail.iter().map(FRegex::superset_pattern).collect();
+            pats.and_then(|p| {
+                regex::RegexSetBuilder::new(p)
+                    .size_limit(64 << 20)
+                    .dfa_size_limit(32 << 20)
+                    .build()
+                    .ok()
+            })
+        } else {
+            None
+        };
         let year = self.now_year.unwrap_or_else(current_year);
         let date_detector = if self.no_date {
             None
@@ -272,6 +285,7 @@ impl FilterBuilder {
         };
         Ok(Filter {
             pref,
+            fail_set,
             fail,
             ignore,
             use_dns,
@@ -290,6 +304,7 @@ impl FilterBuilder {
             in_operation: true,
             find_time: 600.0,
             pref_matched: false,
+            keep_pref_groups: false,
             pref_groups: Vec::new(),
             resolver: None,
         })
@@ -354,6 +369,7 @@ impl MlfidCache {
 /// last date, multi-line cache).
 pub struct Filter {
     pref: Option<FRegex>,
+    fail_set: Option<regex::RegexSet>,
     fail: Vec<FRegex>,
     ignore: Vec<FRegex>,
     use_dns: String,
@@ -378,6 +394,8 @@ pub struct Filter {
     /// findtime in seconds (initial read drops older lines).
     pub find_time: f64,
     pref_matched: bool,
+    /// Keep the prefregex groups of the last line ([`Filter::pref_groups`]).
+    pub keep_pref_groups: bool,
     pref_groups: Groups,
     resolver: Option<Resolver>,
 }
@@ -597,8 +615,10 @@ impl Filter {
             self.line_buffer = vec![tuple];
             self.line_buffer.clone()
         };
-        let mut buf: Option<String> = Some(tuple_lines_buf(&org));
-        let full_buf = buf.clone().unwrap_or_default();
+        let full_buf = tuple_lines_buf(&org);
+        // the failregexes search `full_buf` until the buffer changes (content, matches)
+        let mut full = true;
+        let mut cur: Option<String> = None;
 
         if !self.ignore.is_empty() && self.ignore.len() + 2 < self.fail.len() {
             match self.ignore_line(&full_buf, &org, None, res) {
@@ -619,35 +639,55 @@ impl Filter {
                 return Outcome::Done;
             };
             pre_groups.groups = pref.groups(&full_buf, &hit.caps);
-            self.pref_groups = pre_groups.groups.clone();
+            if self.keep_pref_groups {
+                self.pref_groups = pre_groups.groups.clone();
+            }
             let repl = pre_groups.pop("content");
             if let Some(repl) = repl.filter(|r| !r.is_empty()) {
+                let mut b = String::with_capacity(repl.len() + 1);
+                b.push_str(&repl);
+                b.push('\n');
                 self.line_buffer = vec![(String::new(), String::new(), repl)];
-                buf = None;
+                full = false;
+                cur = Some(b);
             }
         }
 
+        let mut cand: Option<regex::SetMatches> = None;
         for idx in 0..self.fail.len() {
-            let b = match buf.take() {
-                Some(b) => b,
-                None => tuple_lines_buf(&self.line_buffer),
+            if !full && cur.is_none() {
+                cand = None;
+                cur = Some(tuple_lines_buf(&self.line_buffer));
+            }
+            let b: &str = if full {
+                &full_buf
+            } else {
+                cur.as_deref().unwrap_or("")
             };
-            let hit = match self.fail[idx].search(&b, &org) {
+            if let Some(set) = &self.fail_set {
+                let c = cand.get_or_insert_with(|| set.matches(b));
+                if !c.matched(idx) {
+                    continue;
+                }
+            }
+            let hit = match self.fail[idx].search(b, &org) {
                 Err(_) => return Outcome::Overflow,
                 Ok(h) => h,
             };
             let Some(hit) = hit else {
-                buf = Some(b);
                 continue;
             };
             let mut fail = FailData {
-                groups: self.fail[idx].groups(&b, &hit.caps),
+                groups: self.fail[idx].groups(b, &hit.caps),
                 ..Default::default()
             };
             if !self.ignore.is_empty() {
-                match self.ignore_line(&b, &org, Some(&hit), res) {
+                let ign = self.ignore_line(b, &org, Some(&hit), res);
+                match ign {
                     Err(()) => return Outcome::Overflow,
                     Ok(Some(_)) => {
+                        full = false;
+                        cur = None;
                         if !self.check_all_regex {
                             break;
                         }
@@ -657,14 +697,12 @@ impl Filter {
                 }
             }
             if no_date && date.is_none() && self.check_find_time {
-                buf = Some(b);
                 continue;
             }
             if !self.check_all_regex || self.max_lines > 1 {
                 self.line_buffer = hit.unmatched.clone();
-                buf = None;
-            } else {
-                buf = Some(b);
+                full = false;
+                cur = None;
             }
             if !pre_groups.groups.is_empty() {
                 let cur = std::mem::take(&mut fail.groups);

@@ -17,6 +17,7 @@
 pub mod datedetector;
 pub mod datetemplate;
 pub mod failregex;
+mod fastdate;
 pub mod filter;
 pub mod ipaddr;
 pub mod localtime;

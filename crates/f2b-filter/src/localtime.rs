@@ -2,12 +2,43 @@
 //! `datetime.fromtimestamp` (system time zone, honouring the `TZ` environment
 //! variable including POSIX rules such as `CET-01CEST-02,M3.5.0,M10.5.0`).
 
-use chrono::{DateTime, Local, LocalResult, NaiveDateTime, TimeZone, Utc};
+use std::cell::Cell;
+
+use chrono::{DateTime, Datelike, Local, LocalResult, NaiveDateTime, TimeZone, Timelike, Utc};
+
+type HourKey = (i64, u32);
+
+thread_local! {
+    /// Epoch of the last local hour converted, when the hour has no transition.
+    static HOUR: Cell<Option<(HourKey, i64)>> = const { Cell::new(None) };
+    static LOCAL: Cell<Option<(i64, i64)>> = const { Cell::new(None) };
+}
 
 /// `time.mktime(dt.timetuple())` with `tm_isdst = -1`: a naive local time to epoch
 /// seconds. A time in a DST gap is taken with the offset before the gap (as
 /// glibc does); an ambiguous time takes the earlier instant.
 pub fn mktime(ndt: &NaiveDateTime) -> i64 {
+    // log lines come in runs of the same hour: convert each hour once
+    let key: HourKey = (ndt.date().num_days_from_ce() as i64, ndt.hour());
+    let within = (ndt.minute() * 60 + ndt.second()) as i64;
+    if let Some((k, base)) = HOUR.with(Cell::get) {
+        if k == key {
+            return base + within;
+        }
+    }
+    let start = ndt.with_minute(0).and_then(|d| d.with_second(0));
+    if let Some(start) = start {
+        let base = mktime_slow(&start);
+        let last = start + chrono::Duration::seconds(3599);
+        if mktime_slow(&last) == base + 3599 {
+            HOUR.with(|h| h.set(Some((key, base))));
+            return base + within;
+        }
+    }
+    mktime_slow(ndt)
+}
+
+fn mktime_slow(ndt: &NaiveDateTime) -> i64 {
     match Local.from_local_datetime(ndt) {
         LocalResult::Single(t) => t.timestamp(),
         LocalResult::Ambiguous(a, b) => a.timestamp().min(b.timestamp()),
@@ -28,9 +59,22 @@ pub fn mktime(ndt: &NaiveDateTime) -> i64 {
 /// `datetime.fromtimestamp(t)`: epoch seconds to naive local time.
 pub fn localtime(t: f64) -> NaiveDateTime {
     let secs = t.floor() as i64;
+    if t == t.floor() {
+        if let Some((s, off)) = LOCAL.with(Cell::get) {
+            if s == secs {
+                if let Some(u) = DateTime::<Utc>::from_timestamp(secs + off, 0) {
+                    return u.naive_utc();
+                }
+            }
+        }
+    }
     let nanos = ((t - t.floor()) * 1e9) as u32;
     match DateTime::<Utc>::from_timestamp(secs, nanos) {
-        Some(u) => u.with_timezone(&Local).naive_local(),
+        Some(u) => {
+            let l = u.with_timezone(&Local);
+            LOCAL.with(|c| c.set(Some((secs, l.offset().local_minus_utc() as i64))));
+            l.naive_local()
+        }
         None => DateTime::<Utc>::UNIX_EPOCH.naive_utc(),
     }
 }

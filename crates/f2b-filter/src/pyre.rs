@@ -19,12 +19,15 @@ pub struct PyRegex {
     /// Group names by index (index 0 is the whole match).
     names: Vec<Option<String>>,
     rust: String,
+    /// A `regex`-crate pattern matching a superset (for prefilter sets).
+    superset: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 enum Inner {
     Std(regex::Regex),
-    Fancy(fancy_regex::Regex),
+    /// The backtracking engine, with a linear-time superset pre-check.
+    Fancy(fancy_regex::Regex, Option<regex::Regex>),
 }
 
 /// Spans of the groups of one match (byte offsets), index 0 = whole match.
@@ -77,6 +80,7 @@ impl PyRegex {
                 return Ok(PyRegex {
                     inner: Inner::Std(re),
                     names,
+                    superset: Some(std_text.clone()),
                     rust: std_text,
                 });
             }
@@ -88,9 +92,18 @@ impl PyRegex {
             .build()
             .map_err(|e| e.to_string())?;
         let names = re.capture_names().map(|n| n.map(str::to_string)).collect();
+        let relaxed = translate_relaxed(py, multiline).ok();
+        let pre = relaxed.as_ref().and_then(|r| {
+            regex::RegexBuilder::new(r)
+                .size_limit(64 << 20)
+                .build()
+                .ok()
+        });
+        let superset = pre.as_ref().and(relaxed);
         Ok(PyRegex {
-            inner: Inner::Fancy(re),
+            inner: Inner::Fancy(re, pre),
             names,
+            superset,
             rust: fancy_text,
         })
     }
@@ -98,6 +111,12 @@ impl PyRegex {
     /// True when the pattern runs on the linear-time engine.
     pub fn is_linear(&self) -> bool {
         matches!(self.inner, Inner::Std(_))
+    }
+
+    /// A `regex`-crate pattern that matches at least whatever this one matches
+    /// (the pattern itself on the linear engine).
+    pub fn superset_pattern(&self) -> Option<&str> {
+        self.superset.as_deref()
     }
 
     /// The translated (Rust-syntax) pattern.
@@ -137,7 +156,23 @@ impl PyRegex {
                 let spans = (0..locs.len()).map(|i| locs.get(i)).collect();
                 Ok(Some(Caps { spans }))
             }
-            Inner::Fancy(re) => match re.captures_from_pos(hay, pos) {
+            Inner::Fancy(re, pre) => {
+                if pre.as_ref().is_some_and(|p| !p.is_match_at(hay, pos)) {
+                    return Ok(None);
+                }
+                self.fancy_captures(re, hay, pos)
+            }
+        }
+    }
+
+    fn fancy_captures(
+        &self,
+        re: &fancy_regex::Regex,
+        hay: &str,
+        pos: usize,
+    ) -> Result<Option<Caps>, Overflow> {
+        {
+            match re.captures_from_pos(hay, pos) {
                 Ok(Some(c)) => {
                     let spans = (0..c.len())
                         .map(|i| c.get(i).map(|m| (m.start(), m.end())))
@@ -146,7 +181,7 @@ impl PyRegex {
                 }
                 Ok(None) => Ok(None),
                 Err(_) => Err(Overflow),
-            },
+            }
         }
     }
 
@@ -154,7 +189,12 @@ impl PyRegex {
     pub fn is_match(&self, hay: &str) -> Result<bool, Overflow> {
         match &self.inner {
             Inner::Std(re) => Ok(re.is_match(hay)),
-            Inner::Fancy(re) => re.is_match(hay).map_err(|_| Overflow),
+            Inner::Fancy(re, pre) => {
+                if pre.as_ref().is_some_and(|p| !p.is_match(hay)) {
+                    return Ok(false);
+                }
+                re.is_match(hay).map_err(|_| Overflow)
+            }
         }
     }
 }
@@ -172,7 +212,24 @@ const BOUND_BEG_STD: &str = r"(?:\A|\b|\b{end-half})";
 /// Translates a Python pattern. Returns the Rust pattern and whether it needs the
 /// backtracking engine. With `fancy` the output is for `fancy-regex`.
 pub fn translate(py: &str, multiline: bool, fancy: bool) -> Result<(String, bool), String> {
+    translate_mode(py, multiline, fancy, false)
+}
+
+/// A `regex`-crate pattern matching a superset of what `py` matches (look-around
+/// dropped, conditionals as alternations, back-references as `.*`): a cheap
+/// pre-check before the backtracking engine runs.
+pub fn translate_relaxed(py: &str, multiline: bool) -> Result<String, String> {
+    translate_mode(py, multiline, false, true).map(|r| r.0)
+}
+
+fn translate_mode(
+    py: &str,
+    multiline: bool,
+    fancy: bool,
+    relax: bool,
+) -> Result<(String, bool), String> {
     let mut t = Translator {
+        relax,
         src: py.chars().collect(),
         pos: 0,
         out: String::with_capacity(py.len() + 16),
@@ -190,6 +247,7 @@ pub fn translate(py: &str, multiline: bool, fancy: bool) -> Result<(String, bool
 }
 
 struct Translator {
+    relax: bool,
     src: Vec<char>,
     pos: usize,
     out: String,
@@ -282,6 +340,10 @@ impl Translator {
                         // lazy `?` or possessive `+` modifier
                         if c == '+' {
                             self.needs_fancy = true;
+                            if self.relax {
+                                self.pos += 1;
+                                continue;
+                            }
                         }
                     } else {
                         self.last_quant = true;
@@ -361,7 +423,11 @@ impl Translator {
                     self.pos += 1;
                 }
                 self.needs_fancy = true;
-                let _ = write!(self.out, "\\{n}");
+                if self.relax {
+                    self.out.push_str("(?s:.*)");
+                } else {
+                    let _ = write!(self.out, "\\{n}");
+                }
             }
             c if c.is_ascii_alphanumeric() => return Err(format!("bad escape \\{c}")),
             c => push_lit(&mut self.out, c),
@@ -424,11 +490,34 @@ impl Translator {
             let end = self.find_close(self.pos + 4).ok_or("unterminated (?P=")?;
             let name: String = self.src[self.pos + 4..end].iter().collect();
             self.needs_fancy = true;
-            let _ = write!(self.out, "\\k<{name}>");
+            if self.relax {
+                self.out.push_str("(?s:.*)");
+            } else {
+                let _ = write!(self.out, "\\k<{name}>");
+            }
             self.pos = end + 1;
             return Ok(());
         }
         if rest.starts_with(':') {
+            self.out.push_str("(?:");
+            self.pos += 3;
+            return Ok(());
+        }
+        if self.relax
+            && (rest.starts_with('=')
+                || rest.starts_with('!')
+                || rest.starts_with("<=")
+                || rest.starts_with("<!"))
+        {
+            self.needs_fancy = true;
+            self.pos = self
+                .group_end(self.pos)
+                .ok_or("missing ), unterminated subpattern")?
+                + 1;
+            return Ok(());
+        }
+        if self.relax && rest.starts_with('>') {
+            self.needs_fancy = true;
             self.out.push_str("(?:");
             self.pos += 3;
             return Ok(());
@@ -466,7 +555,9 @@ impl Translator {
                 .ok_or("unterminated condition")?;
             let cond: String = self.src[self.pos + 3..end].iter().collect();
             self.needs_fancy = true;
-            if cond.chars().all(|c| c.is_ascii_digit()) {
+            if self.relax {
+                self.out.push_str("(?:|");
+            } else if cond.chars().all(|c| c.is_ascii_digit()) {
                 let _ = write!(self.out, "(?({cond})");
             } else {
                 let _ = write!(self.out, "(?(<{cond}>)");
@@ -508,6 +599,42 @@ impl Translator {
             _ => return Err("unknown extension (?".into()),
         }
         Ok(())
+    }
+
+    /// Index of the `)` closing the group that opens at `open`.
+    fn group_end(&self, open: usize) -> Option<usize> {
+        let mut depth = 0usize;
+        let mut i = open;
+        let mut in_class = false;
+        while i < self.src.len() {
+            let c = self.src[i];
+            if c == '\\' {
+                i += 2;
+                continue;
+            }
+            if in_class {
+                if c == ']' {
+                    in_class = false;
+                }
+            } else if c == '[' {
+                in_class = true;
+                if self.src.get(i + 1) == Some(&'^') {
+                    i += 1;
+                }
+                if self.src.get(i + 1) == Some(&']') {
+                    i += 1;
+                }
+            } else if c == '(' {
+                depth += 1;
+            } else if c == ')' {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            i += 1;
+        }
+        None
     }
 
     fn find_close(&self, from: usize) -> Option<usize> {
@@ -666,9 +793,26 @@ mod tests {
     }
 
     #[test]
+    fn relaxed_is_a_superset() {
+        let cases: &[(&str, &str)] = &[
+            (r"^a(?!b)c", "^a(?:\\n?\\z)"),
+            (r"x(?P<c>y)?(?(c)z|w)(?P=c)", ""),
+            (r"(?<=a)b(?=c)", ""),
+        ];
+        for (py, _) in cases {
+            let r = translate_relaxed(py, false).unwrap();
+            assert!(regex::Regex::new(&r).is_ok(), "{py} -> {r}");
+        }
+        let re =
+            PyRegex::new(r"^Failed (?:(?! from ).)*? from (?P<h>\S+)(?(h)$|x)", false).unwrap();
+        assert!(re.search("Failed a from b\n").unwrap().is_some());
+        assert!(re.search("Accepted a from b\n").unwrap().is_none());
+    }
+
+    #[test]
     fn backtracking_is_bounded() {
-        let re = PyRegex::with_limit(r"^(a+)+(?=x)$", false, 100_000).unwrap();
-        let hay = format!("{}!", "a".repeat(40));
+        let re = PyRegex::with_limit(r"^(a+)+(?<!a)b", false, 100_000).unwrap();
+        let hay = format!("{}b", "a".repeat(40));
         assert_eq!(re.search(&hay).unwrap_err(), Overflow);
     }
 }

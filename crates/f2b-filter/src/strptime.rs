@@ -301,10 +301,10 @@ pub fn group_dict_strptime<'a>(
     }
     let mut month = num("m")?;
     if let Some(b) = get("B") {
-        month = Some(FULL_MONTHS.iter().position(|m| *m == b.to_lowercase())? as i64 + 1);
+        month = Some(FULL_MONTHS.iter().position(|m| m.eq_ignore_ascii_case(b))? as i64 + 1);
     }
     if let Some(b) = get("b") {
-        month = Some(MONTHS.iter().position(|m| *m == b.to_lowercase())? as i64 + 1);
+        month = Some(MONTHS.iter().position(|m| m.eq_ignore_ascii_case(b))? as i64 + 1);
     }
     let mut day = num("d")?;
     let mut hour = num("H")?.unwrap_or(0);

@@ -459,6 +459,7 @@ impl App<'_> {
         f.return_raw_host = self.o.raw;
         f.check_all_regex = self.o.check_all && self.o.out.is_none();
         f.ignore_pending = self.o.out.is_some();
+        f.keep_pref_groups = self.o.verbose > 0;
         if !self.o.raw && (usedns == "yes" || usedns == "warn") {
             f.set_resolver(Some(Box::new(resolve)));
         }
