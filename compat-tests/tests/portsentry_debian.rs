@@ -94,7 +94,8 @@ fn service_honours_the_defaults_file_like_the_init_script() {
         ("", ""),
         ("tcpx", "udp"),
     ];
-    let mut jobs: Vec<Box<dyn FnOnce() -> (common::Run, common::Run) + Send>> = Vec::new();
+    type Runs = (common::Run, common::Run, common::Run);
+    let mut jobs: Vec<Box<dyn FnOnce() -> Runs + Send>> = Vec::new();
     for (i, (t, u)) in cases.iter().enumerate() {
         let modes = [t, u].iter().filter(|m| !m.is_empty()).count();
         let valid = !t.ends_with('x');
@@ -121,6 +122,11 @@ fn service_honours_the_defaults_file_like_the_init_script() {
                 ..setup
             },
         );
+        // ours as a drop-in: bind-mounted over /usr/sbin/portsentry, started by Debian's script
+        let init_setup = Setup {
+            start: format!("mount --bind $BIN /usr/sbin/portsentry\n{INIT} start\n"),
+            ..deb_setup.clone()
+        };
         let (root, bin) = (root.clone(), bin.clone());
         jobs.push(Box::new(move || {
             let d = common::run(
@@ -129,11 +135,27 @@ fn service_honours_the_defaults_file_like_the_init_script() {
                 &deb_setup,
             );
             let o = common::run(&root.join(format!("{i}-ours")), &bin, &our_setup);
-            (d, o)
+            let oi = common::run(&root.join(format!("{i}-ours-init")), &bin, &init_setup);
+            (d, o, oi)
         }));
     }
     let runs = common::parallel(3, jobs);
-    for ((t, u), (deb, ours)) in cases.iter().zip(&runs) {
+    for ((t, u), (deb, ours, ours_init)) in cases.iter().zip(&runs) {
+        // through Debian's own init script, ours behaves exactly like Debian's binary
+        assert_eq!(
+            ours_init.stdout, deb.stdout,
+            "init script output for TCP_MODE={t:?} UDP_MODE={u:?}"
+        );
+        let sorted = |r: &common::Run| {
+            let mut m = r.messages();
+            m.sort();
+            m
+        };
+        assert_eq!(
+            sorted(ours_init),
+            sorted(deb),
+            "init script start for TCP_MODE={t:?} UDP_MODE={u:?}"
+        );
         assert_eq!(
             ours.stdout, deb.stdout,
             "console output for TCP_MODE={t:?} UDP_MODE={u:?}"
@@ -161,6 +183,11 @@ fn service_honours_the_defaults_file_like_the_init_script() {
             count(deb, "/usr/sbin/portsentry -"),
             if running { modes } else { 0 },
             "Debian: one process per mode"
+        );
+        assert_eq!(
+            count(ours_init, "/usr/sbin/portsentry -"),
+            if running { modes } else { 0 },
+            "ours under the init script: one process per mode"
         );
         assert_eq!(
             count(ours, "portsentry --service"),
