@@ -434,3 +434,46 @@ impl Running {
         self.sentry.event(src, port, kind, &mut |_| {});
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hot_ports() {
+        // (watch, port, hot?)
+        let list = Hot::List((1..=70).collect());
+        let below_empty = Hot::Below {
+            limit: 40,
+            ignored: vec![],
+        };
+        let below = Hot::Below {
+            limit: 40,
+            ignored: vec![13, 22],
+        };
+        let cases: &[(&Hot, u16, bool)] = &[
+            (&list, 70, true), // more than 1.2's 64 entries
+            (&list, 71, false),
+            (&below_empty, 39, true),
+            (&below_empty, 40, false), // 1.2 watched it: empty ignore list skipped the limit
+            (&below_empty, 1024, false),
+            (&below, 0, true),
+            (&below, 13, false),
+            (&below, 22, false),
+            (&below, 39, true),
+        ];
+        for (hot, port, want) in cases {
+            assert_eq!(hot.contains(*port), *want, "{hot:?} {port}");
+        }
+    }
+
+    #[test]
+    fn mode_names_round_trip() {
+        for name in ["tcp", "udp", "stcp", "sudp", "atcp", "audp"] {
+            let m = Mode::parse(name).unwrap();
+            assert_eq!(m.name(), name);
+            assert_eq!(m.proto() == Proto::Tcp, name.ends_with("tcp"));
+        }
+        assert_eq!(Mode::parse("-tcp"), None);
+    }
+}
