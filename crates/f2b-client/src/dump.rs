@@ -14,27 +14,24 @@ fn repr_ascii_str(s: &str, out: &mut String) -> bool {
         b'\''
     };
     out.push(quote as char);
+    let bytes = s.as_bytes();
     let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: Option<&str> = match b {
-            b'\\' => Some("\\\\"),
-            b'\n' => Some("\\n"),
-            b'\r' => Some("\\r"),
-            b'\t' => Some("\\t"),
-            _ if b == quote => Some(if quote == b'"' { "\\\"" } else { "\\'" }),
-            0x20..=0x7e => None,
-            _ => {
-                out.push_str(&s[last..i]);
-                out.push_str(&format!("\\x{b:02x}"));
-                last = i + 1;
-                continue;
-            }
-        };
-        if let Some(e) = esc {
-            out.push_str(&s[last..i]);
-            out.push_str(e);
-            last = i + 1;
+    while let Some(off) = bytes[last..]
+        .iter()
+        .position(|&b| b == b'\\' || b == quote || !(0x20..=0x7e).contains(&b))
+    {
+        let i = last + off;
+        out.push_str(&s[last..i]);
+        match bytes[i] {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b'"' if quote == b'"' => out.push_str("\\\""),
+            b'\'' if quote == b'\'' => out.push_str("\\'"),
+            b => out.push_str(&format!("\\x{b:02x}")),
         }
+        last = i + 1;
     }
     out.push_str(&s[last..]);
     out.push(quote as char);

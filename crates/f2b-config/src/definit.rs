@@ -201,9 +201,10 @@ impl DefInit {
                 ign.push(base.to_string());
             }
         }
+        let file = self.file.clone();
         substitute_recursive_tags(&mut sub, &ign, |t| self.comb_option(t)).map_err(
             |e| match e {
-                TagError::Recursive(m) => Error::value(m),
+                TagError::Recursive(m) => Error::value(format!("{file}: {m}")),
                 TagError::Lookup(e) => e,
             },
         )?;

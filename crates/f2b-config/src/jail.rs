@@ -346,7 +346,7 @@ fn action_error(act: &str, e: Error) -> Error {
     let msg = format!(
         "Error in action definition {}: {}",
         Value::str(act).repr(),
-        e
+        e.message()
     );
     let mut out = Error::value(msg);
     if let (Some(f), Some(l)) = (e.file(), e.line()) {

@@ -25,10 +25,14 @@ fn find_tag(s: &str, from: usize) -> Option<(usize, usize, &str)> {
     None
 }
 
-/// `value.replace("<tag>", repl)`: every occurrence, left to right.
-fn replace_tag(value: &str, tag: &str, repl: &str) -> String {
+/// `value.replace("<tag>", repl)` where the first occurrence is known to be at
+/// `start` (earlier ones cannot exist: an earlier `<tag>` would have been met, and
+/// replaced or skipped for good, before this one).
+fn replace_tag(value: &str, start: usize, tag: &str, repl: &str) -> String {
     let mut out = String::with_capacity(value.len() + repl.len());
-    let mut rest = value;
+    out.push_str(&value[..start]);
+    out.push_str(repl);
+    let mut rest = &value[start + tag.len() + 2..];
     while let Some(i) = rest.find('<') {
         let after = &rest[i + 1..];
         if after.starts_with(tag) && after[tag.len()..].starts_with('>') {
@@ -120,7 +124,7 @@ pub fn substitute_recursive_tags<E>(
                     });
                     continue;
                 };
-                value = replace_tag(&value, &rtag, &repl);
+                value = replace_tag(&value, start, &rtag, &repl);
                 match rplc.iter_mut().find(|(k, _)| *k == rtag) {
                     Some((_, c)) => *c += 1,
                     None => rplc.push((rtag.clone(), 1)),

@@ -4,6 +4,7 @@
 
 use crate::config::{Config, Vars};
 use crate::error::{Error, ErrorKind};
+use crate::loader::py_repr_str as repr;
 use crate::parse::Section;
 use crate::py;
 
@@ -55,10 +56,12 @@ impl Ctx<'_> {
             return Err(Error::new(
                 ErrorKind::InterpolationDepth,
                 format!(
-                    "Recursion limit exceeded in value substitution: option {:?} in section {:?} \
+                    "Recursion limit exceeded in value substitution: option {} in section {} \
                      contains an interpolation key which cannot be substituted in {MAX_DEPTH} steps. \
-                     Raw value: {:?}",
-                    self.option, self.sec_name, self.rawval
+                     Raw value: {}",
+                    repr(self.option),
+                    repr(self.sec_name),
+                    repr(self.rawval)
                 ),
             ));
         }
@@ -83,7 +86,7 @@ impl Ctx<'_> {
                         _ => {
                             return Err(Error::new(
                                 ErrorKind::InterpolationSyntax,
-                                format!("bad interpolation variable reference {rest:?}"),
+                                format!("bad interpolation variable reference {}", repr(rest)),
                             ))
                         }
                     };
@@ -94,9 +97,12 @@ impl Ctx<'_> {
                         Error::new(
                             ErrorKind::InterpolationMissing,
                             format!(
-                                "Bad value substitution: option {:?} in section {:?} contains an \
-                                 interpolation key {var:?} which is not a valid option name. Raw value: {:?}",
-                                self.option, self.sec_name, self.rawval
+                                "Bad value substitution: option {} in section {} contains an \
+                                 interpolation key {} which is not a valid option name. Raw value: {}",
+                                repr(self.option),
+                                repr(self.sec_name),
+                                repr(&var),
+                                repr(self.rawval)
                             ),
                         )
                     })?;
@@ -109,7 +115,7 @@ impl Ctx<'_> {
                 _ => {
                     return Err(Error::new(
                         ErrorKind::InterpolationSyntax,
-                        format!("'%' must be followed by '%' or '(', found: {rest:?}"),
+                        format!("'%' must be followed by '%' or '(', found: {}", repr(rest)),
                     ))
                 }
             }

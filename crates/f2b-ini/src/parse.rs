@@ -199,7 +199,10 @@ pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
         let Some(sect) = &cursect else {
             return Err(Error::new(
                 ErrorKind::MissingSectionHeader,
-                format!("File contains no section headers: {line:?}"),
+                format!(
+                    "File contains no section headers: {}",
+                    crate::loader::py_repr_str(line)
+                ),
             )
             .at(file.clone(), lineno));
         };
@@ -240,7 +243,7 @@ pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
         let (first, _) = bad_lines[0];
         let list: Vec<String> = bad_lines
             .iter()
-            .map(|(n, l)| format!("[line {n:2}]: {l:?}"))
+            .map(|(n, l)| format!("[line {n:2}]: {}", crate::loader::py_repr_str(l)))
             .collect();
         return Err(Error::new(
             ErrorKind::Parsing,
