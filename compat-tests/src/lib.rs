@@ -7,6 +7,7 @@
 pub mod action;
 pub mod e2e;
 pub mod filters;
+pub mod journal;
 pub mod netns;
 pub mod server;
 pub mod socket;

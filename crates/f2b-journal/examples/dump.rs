@@ -1,7 +1,8 @@
 //! Prints the lines of a journal as fail2ban-regex reads them:
 //! `cargo run -p f2b-journal --example dump -- journalfiles=/path/x.journal [MATCH...]`
 //! (the first argument holds comma-separated backend options; further arguments are
-//! journalmatch words, `+` between OR groups). Each line: time, tab, ISO date, line.
+//! journalmatch words, `+` between OR groups; the pseudo-option `encoding=latin-1`
+//! selects the jail encoding). Each line: time, tab, ISO date, space, line.
 
 use f2b_journal::{EntryFormatter, JournalArgs, JournalReader};
 use f2b_tail::Encoding;
@@ -16,8 +17,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
     let words: Vec<String> = argv.collect();
+    let latin1 = opts
+        .iter()
+        .any(|(k, v)| k == "encoding" && v.to_lowercase().starts_with("latin"));
+    let opts: Vec<_> = opts.into_iter().filter(|(k, _)| k != "encoding").collect();
+    let enc = if latin1 {
+        Encoding::Latin1
+    } else {
+        Encoding::Utf8
+    };
     let args = JournalArgs::from_options(&opts)?;
-    let mut r = JournalReader::open(&args, EntryFormatter::local(Encoding::Utf8))?;
+    let mut r = JournalReader::open(&args, EntryFormatter::local(enc))?;
     if !words.is_empty() {
         r.add_match(&words)?;
     }
