@@ -42,7 +42,7 @@ pub struct JournalConfig {
     pub formatter: EntryFormatter,
     /// The journal time saved in the database (`logs.lastfilepos` of `systemd-journal`).
     pub saved_time: Option<f64>,
-    /// The jail's findtime: reading starts at max(saved, now − findtime).
+    /// The jail's findtime: reading starts at max(saved, now − int(findtime)).
     pub findtime: f64,
     /// How long to wait for new entries before looking again (upstream `sleeptime`).
     pub sleeptime: Duration,
@@ -211,7 +211,7 @@ impl Run {
                     .cfg
                     .saved_time
                     .unwrap_or(0.0)
-                    .max(now - self.cfg.findtime);
+                    .max(now - self.cfg.findtime.trunc()); // upstream: int(findtime)
                 let _ = self.reader.journal.seek_realtime(t);
                 Start::Cursor(now, cursor)
             }

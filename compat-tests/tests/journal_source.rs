@@ -1,0 +1,222 @@
+//! The journal follower (f2b-journal `JournalSource`, the server's `systemd` backend):
+//! where it starts (now − findtime, or the saved database time), when it reports being
+//! in operation, that it follows appended entries, applies matches, stops on request,
+//! and reports open and match errors to its caller.
+
+use std::path::Path;
+use std::time::Duration;
+
+use compat_tests::journal::{tools_present, write_journal, Entry};
+use f2b_journal::{entry_time, system_now, ErrorKind, JournalArgs, JournalConfig, JournalSource};
+use f2b_tail::{LineSource, TailEvent};
+
+fn entry(t_us: u64, msg: &str, unit: &str) -> Entry {
+    Entry::at(t_us, t_us / 1000)
+        .with("_HOSTNAME", "srv")
+        .with("SYSLOG_IDENTIFIER", "sshd")
+        .with("_PID", "42")
+        .with("_SYSTEMD_UNIT", unit)
+        .with("MESSAGE", msg)
+}
+
+fn config(file: &Path, matches: Vec<Vec<String>>, findtime: f64) -> JournalConfig {
+    let args = JournalArgs::from_options(&[("journalfiles", file.to_str().unwrap())]).unwrap();
+    let mut c = JournalConfig::new(args, matches, findtime);
+    c.sleeptime = Duration::from_millis(200);
+    c
+}
+
+/// Events until `CaughtUp` and `want_after` more lines (or a generous deadline).
+fn collect(src: &JournalSource, want_after: usize) -> (Vec<(String, u64)>, Option<usize>) {
+    let mut lines = Vec::new();
+    let mut caught = None;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        match src.events().recv_timeout(Duration::from_millis(100)) {
+            Ok(TailEvent::Line(l)) => {
+                assert_eq!(l.path.to_str(), Some("systemd-journal"));
+                assert_eq!(l.offset, l.end);
+                lines.push((l.text, l.offset));
+            }
+            Ok(TailEvent::CaughtUp { .. }) => {
+                assert!(caught.is_none(), "in operation is reported once");
+                caught = Some(lines.len());
+            }
+            Ok(other) => panic!("unexpected event {other:?}"),
+            Err(_) => {}
+        }
+        if caught.is_some_and(|c| lines.len() >= c + want_after) {
+            break;
+        }
+    }
+    (lines, caught)
+}
+
+fn now_us() -> u64 {
+    (system_now() * 1e6) as u64
+}
+
+#[test]
+fn starts_at_findtime_reports_in_operation_and_follows_appends() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f.journal");
+    let now = now_us();
+    let mut entries = Vec::new();
+    for i in 0..5u64 {
+        entries.push(entry(
+            now - 7_200_000_000 + i * 1_000_000,
+            &format!("old {i}"),
+            "ssh.service",
+        ));
+    }
+    for i in 0..5u64 {
+        entries.push(entry(
+            now - 300_000_000 + i * 10_000_000,
+            &format!("recent {i}"),
+            "ssh.service",
+        ));
+    }
+    write_journal(&file, &entries);
+    let mut src = JournalSource::spawn(config(&file, vec![], 600.0)).expect("spawn");
+    let (lines, caught) = collect(&src, 0);
+    let texts: Vec<&str> = lines.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        texts,
+        (0..5)
+            .map(|i| format!("srv sshd[42]: recent {i}"))
+            .collect::<Vec<_>>(),
+        "only entries newer than now - findtime"
+    );
+    assert_eq!(caught, Some(5), "in operation after the last old entry");
+    for (i, (_, pos)) in lines.iter().enumerate() {
+        let want = (now - 300_000_000 + i as u64 * 10_000_000) as f64 / 1e6;
+        assert_eq!(*pos, now - 300_000_000 + i as u64 * 10_000_000);
+        assert!((entry_time(*pos as i64).time - want).abs() < 1e-6);
+    }
+    // new entries written while the source runs arrive
+    let t = now_us();
+    write_journal(
+        &file,
+        &[
+            entry(t, "live 1", "ssh.service"),
+            entry(t + 1, "live 2", "ssh.service"),
+        ],
+    );
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while got.len() < 2 && std::time::Instant::now() < deadline {
+        if let Ok(TailEvent::Line(l)) = src.events().recv_timeout(Duration::from_millis(100)) {
+            got.push(l.text);
+        }
+    }
+    assert_eq!(got, ["srv sshd[42]: live 1", "srv sshd[42]: live 2"]);
+    src.stop();
+    assert!(
+        src.events()
+            .recv_timeout(Duration::from_millis(300))
+            .is_err(),
+        "stopped"
+    );
+}
+
+#[test]
+fn resumes_from_the_saved_time_and_applies_matches() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.journal");
+    let now = now_us();
+    let mut entries = Vec::new();
+    for i in 0..8u64 {
+        let unit = if i % 2 == 0 {
+            "ssh.service"
+        } else {
+            "cron.service"
+        };
+        entries.push(entry(
+            now - 400_000_000 + i * 20_000_000,
+            &format!("e{i}"),
+            unit,
+        ));
+    }
+    write_journal(&file, &entries);
+    // between e3 and e4 (reading resumes at the first entry at or after it)
+    let saved = (now - 400_000_000 + 4 * 20_000_000 - 500_000) as f64 / 1e6;
+    let mut cfg = config(&file, vec![vec!["_SYSTEMD_UNIT=ssh.service".into()]], 600.0);
+    cfg.saved_time = Some(saved);
+    let mut src = JournalSource::spawn(cfg).expect("spawn");
+    let (lines, caught) = collect(&src, 0);
+    let texts: Vec<&str> = lines.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(texts, ["srv sshd[42]: e4", "srv sshd[42]: e6"]);
+    assert_eq!(caught, Some(2));
+    // a match change reaches the running reader
+    src.set_matches(vec![vec!["_SYSTEMD_UNIT=cron.service".into()]]);
+    std::thread::sleep(Duration::from_millis(600));
+    let t = now_us();
+    write_journal(
+        &file,
+        &[
+            entry(t, "ssh live", "ssh.service"),
+            entry(t + 1, "cron live", "cron.service"),
+        ],
+    );
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if let Ok(TailEvent::Line(l)) = src.events().recv_timeout(Duration::from_millis(100)) {
+            got.push(l.text);
+        }
+    }
+    // the reader goes on from its position (e6) under the new matches
+    assert_eq!(got, ["srv sshd[42]: e7", "srv sshd[42]: cron live"]);
+    src.stop();
+}
+
+#[test]
+fn empty_selection_is_in_operation_at_once_and_errors_reach_the_caller() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("e.journal");
+    write_journal(&file, &[entry(now_us() - 10_000_000, "x", "cron.service")]);
+    let mut src = JournalSource::spawn(config(
+        &file,
+        vec![vec!["_SYSTEMD_UNIT=ssh.service".into()]],
+        600.0,
+    ))
+    .expect("spawn");
+    let (lines, caught) = collect(&src, 0);
+    assert!(lines.is_empty());
+    assert_eq!(
+        caught,
+        Some(0),
+        "nothing to read: in operation before any line"
+    );
+    write_journal(&file, &[entry(now_us(), "first ssh", "ssh.service")]);
+    let mut got = None;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while got.is_none() && std::time::Instant::now() < deadline {
+        if let Ok(TailEvent::Line(l)) = src.events().recv_timeout(Duration::from_millis(100)) {
+            got = Some(l.text);
+        }
+    }
+    assert_eq!(got.as_deref(), Some("srv sshd[42]: first ssh"));
+    src.stop();
+
+    let bad = config(&file, vec![vec!["lowercase=x".into()]], 600.0);
+    assert_eq!(
+        JournalSource::spawn(bad).err().map(|e| e.kind),
+        Some(ErrorKind::Match)
+    );
+    let args = JournalArgs::from_options(&[("journalpath", "/nonexistent/journal/dir")]).unwrap();
+    let missing = JournalConfig::new(args, vec![], 600.0);
+    let err = JournalSource::spawn(missing)
+        .err()
+        .expect("no such directory");
+    assert_eq!((err.kind, err.errno), (ErrorKind::Open, Some(libc::ENOENT)));
+}
