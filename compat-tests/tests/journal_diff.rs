@@ -431,3 +431,42 @@ fn fail2ban_regex_reads_the_same_lines() {
         assert_eq!(up, ours, "{words}");
     }
 }
+
+#[test]
+fn binaries_do_not_need_libsystemd_until_a_journal_is_opened() {
+    if !tools_present() {
+        return;
+    }
+    let bin = compat_tests::journal::dump_bin();
+    let ldd = std::process::Command::new("ldd")
+        .arg(&bin)
+        .output()
+        .expect("run ldd");
+    let deps = String::from_utf8_lossy(&ldd.stdout);
+    assert!(deps.contains("libc.so"), "ldd lists the libraries: {deps}");
+    assert!(
+        !deps.contains("libsystemd"),
+        "linked against libsystemd: {deps}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.journal");
+    write_journal(&file, &mixed_entries(SPRING, 3));
+    let run = |lib: Option<&str>| {
+        let mut c = std::process::Command::new(&bin);
+        c.arg(format!("journalfiles={}", file.display()));
+        if let Some(l) = lib {
+            c.env("F2B_LIBSYSTEMD", l);
+        }
+        c.output().expect("run dump")
+    };
+    let ok = run(None);
+    assert!(ok.status.success());
+    assert_eq!(String::from_utf8_lossy(&ok.stdout).lines().count(), 3);
+    let missing = run(Some("/nonexistent/libsystemd.so.0"));
+    assert!(!missing.status.success());
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("LibraryMissing") && err.contains("libsystemd"),
+        "{err}"
+    );
+}

@@ -119,3 +119,120 @@ pub fn matches_status<S: AsRef<str>>(groups: &[Vec<S>]) -> String {
         .collect::<Vec<_>>()
         .join(" + ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_words_split_into_or_groups() {
+        let cases: &[(&[&str], &[&[&str]])] = &[
+            (&[], &[&[]]),
+            (&["A=1"], &[&["A=1"]]),
+            (&["A=1", "B=2", "+", "C=3"], &[&["A=1", "B=2"], &["C=3"]]),
+            (&["+", "A=1", "+"], &[&[], &["A=1"], &[]]),
+        ];
+        for (words, want) in cases {
+            let want: Vec<Vec<String>> = want
+                .iter()
+                .map(|g| g.iter().map(|s| s.to_string()).collect())
+                .collect();
+            assert_eq!(match_groups(words), want, "{words:?}");
+        }
+        assert_eq!(
+            matches_status(&[vec!["A=1", "B=2"], vec!["C=3"]]),
+            "A=1 B=2 + C=3"
+        );
+    }
+
+    #[test]
+    fn backend_options_follow_upstream_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in ["a.journal", "b.journal", "c.txt"] {
+            std::fs::write(dir.path().join(n), b"").unwrap();
+        }
+        let d = dir.path().display();
+        // no files, no path: flags default to SYSTEM_ONLY
+        let a = JournalArgs::from_options::<&str, &str>(&[]).unwrap();
+        assert_eq!(a.flags, Some(SYSTEM_ONLY));
+        let a = JournalArgs::from_options(&[("namespace", "ns")]).unwrap();
+        assert_eq!(
+            (a.flags, a.namespace.as_deref()),
+            (Some(SYSTEM_ONLY), Some("ns"))
+        );
+        // files or a path: no flags (python-systemd then opens with 0)
+        let glob = format!("{d}/*.journal, {d}/a.journal");
+        let a = JournalArgs::from_options(&[("journalfiles", glob.as_str())]).unwrap();
+        assert_eq!(a.flags, None);
+        let mut files = a.files.unwrap();
+        files.sort();
+        assert_eq!(
+            files,
+            [dir.path().join("a.journal"), dir.path().join("b.journal")]
+        );
+        // a glob without a match leaves no files: flags default again
+        let none = format!("{d}/*.nothing");
+        let a = JournalArgs::from_options(&[("journalfiles", none.as_str())]).unwrap();
+        assert_eq!(
+            (a.flags, a.files.map(|f| f.len())),
+            (Some(SYSTEM_ONLY), Some(0))
+        );
+        let a =
+            JournalArgs::from_options(&[("journalpath", "/x"), ("journalflags", " 1 ")]).unwrap();
+        assert_eq!((a.flags, a.path), (Some(1), Some("/x".into())));
+        for bad in [("journalflags", "x"), ("rotated", "on")] {
+            let e = JournalArgs::from_options(&[bad]).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Args, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn match_validity() {
+        for (m, ok) in [
+            ("_SYSTEMD_UNIT=ssh.service", true),
+            ("A=", true),
+            ("X1_=v=w", true),
+            ("=x", false),
+            ("__CURSOR=x", false),
+            ("lower=x", false),
+            ("NOEQUALS", false),
+            ("A", false),
+            ("A-B=x", false),
+        ] {
+            assert_eq!(valid_match(m), ok, "{m}");
+        }
+    }
+
+    /// The up-front check agrees with libsystemd's own `sd_journal_add_match`.
+    #[test]
+    fn match_validity_agrees_with_libsystemd() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = JournalArgs {
+            path: Some(dir.path().to_path_buf()),
+            ..JournalArgs::default()
+        };
+        let mut j = match crate::Journal::open(&args) {
+            Ok(j) => j,
+            Err(e) if e.kind == ErrorKind::LibraryMissing => return,
+            Err(e) => panic!("{e}"),
+        };
+        for m in [
+            "_SYSTEMD_UNIT=ssh.service",
+            "A=",
+            "X1_=v=w",
+            "=x",
+            "__CURSOR=x",
+            "_X=1",
+            "lower=x",
+            "NOEQUALS",
+            "A",
+            "",
+            "A-B=x",
+            "9=x",
+            "É=x",
+            "A B=x",
+        ] {
+            assert_eq!(valid_match(m), j.add_match(m).is_ok(), "{m:?}");
+        }
+    }
+}

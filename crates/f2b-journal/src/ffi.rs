@@ -85,7 +85,15 @@ fn dl_error() -> String {
 fn load() -> Result<Api, String> {
     let mut handle = std::ptr::null_mut();
     let mut why = String::new();
-    for name in LIBS {
+    // F2B_LIBSYSTEMD names another library file (tests use it to simulate its absence)
+    let custom = std::env::var_os("F2B_LIBSYSTEMD").and_then(|v| {
+        std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(v.as_os_str())).ok()
+    });
+    let names: Vec<&CStr> = match &custom {
+        Some(c) => vec![c.as_c_str()],
+        None => LIBS.to_vec(),
+    };
+    for name in names {
         // SAFETY: a plain dlopen of a NUL-terminated name; the handle is never closed.
         handle = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
         if !handle.is_null() {

@@ -3,7 +3,8 @@
 //!
 //! libsystemd's sd-journal API is loaded with `dlopen` at first use ([`Journal::open`]):
 //! the binaries start without libsystemd, and only a systemd backend then fails with
-//! [`ErrorKind::LibraryMissing`]. Entries are formatted exactly like upstream's
+//! [`ErrorKind::LibraryMissing`] (the environment variable `F2B_LIBSYSTEMD` names another
+//! library file; tests use it to simulate a machine without libsystemd). Entries are formatted exactly like upstream's
 //! `FilterSystemd.formatJournalEntry` ([`EntryFormatter`]), including python-systemd's
 //! field conversions and the local time of the entry ([`entry_time`]).
 //!

@@ -291,3 +291,95 @@ pub fn local_utc_offset() -> i32 {
 pub fn entry_time(usec: i64) -> EntryTime {
     entry_time_at(usec, local_utc_offset())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (input, int(x) base 10, int(x, 0)) as Python 3.11 answers them.
+    const INTS: &[(&[u8], Option<&str>, Option<&str>)] = &[
+        (b"42", Some("42"), Some("42")),
+        (b" 42 ", Some("42"), Some("42")),
+        (b"\t-7\n", Some("-7"), Some("-7")),
+        (b"+0", Some("0"), Some("0")),
+        (b"-0", Some("0"), Some("0")),
+        (b"007", Some("7"), None),
+        (b"1_000", Some("1000"), Some("1000")),
+        (b"1__0", None, None),
+        (b"_1", None, None),
+        (b"1_", None, None),
+        (b"", None, None),
+        (b" ", None, None),
+        (b"0x1f", None, Some("31")),
+        (b"0X_FF", None, Some("255")),
+        (b"0o17", None, Some("15")),
+        (b"0b101", None, Some("5")),
+        (b"012", Some("12"), None),
+        (b"0_0", Some("0"), Some("0")),
+        (b"00", Some("0"), Some("0")),
+        (b"1e3", None, None),
+        (b"12a", None, None),
+        (
+            b"99999999999999999999999999",
+            Some("99999999999999999999999999"),
+            Some("99999999999999999999999999"),
+        ),
+        (b"--1", None, None),
+        (b"+-1", None, None),
+        (b"0x", None, None),
+        (b"\xd9\xa1", None, None),
+    ];
+
+    #[test]
+    fn int_conversion_follows_python() {
+        for (raw, b10, b0) in INTS {
+            assert_eq!(py_int(raw, 10).as_deref(), *b10, "int({raw:?})");
+            assert_eq!(py_int(raw, 0).as_deref(), *b0, "int({raw:?}, 0)");
+        }
+    }
+
+    #[test]
+    fn bytes_repr_follows_python() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"abc", "b'abc'"),
+            (b"it's", "b\"it's\""),
+            (b"it's \"q\"", "b'it\\'s \"q\"'"),
+            (b"\x00\x7f\x80\xff", "b'\\x00\\x7f\\x80\\xff'"),
+            (b"\\", "b'\\\\'"),
+            (b"\t\r\n", "b'\\t\\r\\n'"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(bytes_repr(raw), *want);
+        }
+    }
+
+    #[test]
+    fn iso_text_follows_python_fromtimestamp() {
+        // datetime.fromtimestamp(us / 1000000, timezone(timedelta(seconds=off))).isoformat()
+        let cases = [
+            (1774744200000001, 0, "2026-03-29T00:30:00.000001+00:00"),
+            (1774744200999999, 3600, "2026-03-29T01:30:00.999999+01:00"),
+            (1774744200500000, -18000, "2026-03-28T19:30:00.500000-05:00"),
+            (86400000000, 19800, "1970-01-02T05:30:00+05:30"),
+            (1764061200000000, -34200, "2025-11-24T23:30:00-09:30"),
+            (1, 0, "1970-01-01T00:00:00.000001+00:00"),
+            (
+                1774744200123457,
+                9015,
+                "2026-03-29T03:00:15.123457+02:30:15",
+            ),
+        ];
+        for (us, off, want) in cases {
+            assert_eq!(entry_time_at(us, off).iso, want, "{us} at {off}");
+        }
+    }
+
+    #[test]
+    fn truthiness_follows_python() {
+        assert!(!Value::Int("0".into()).truthy());
+        assert!(Value::Int("-1".into()).truthy());
+        assert!(!Value::Str(String::new()).truthy());
+        assert!(!Value::Bytes(Vec::new()).truthy());
+        assert!(Value::List(vec![Value::Int("0".into())]).truthy());
+    }
+}

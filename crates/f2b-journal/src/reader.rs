@@ -155,6 +155,14 @@ impl Journal {
 
     /// Adds one `FIELD=value` match (`sd_journal_add_match`).
     pub fn add_match(&mut self, m: &str) -> Result<(), Error> {
+        if m.is_empty() {
+            // libsystemd would take size 0 as "NUL-terminated" and read the pointer
+            return Err(Error::with_errno(
+                ErrorKind::Match,
+                "invalid journal match \"\": Invalid argument".to_string(),
+                libc::EINVAL,
+            ));
+        }
         // SAFETY: pointer and length of a live buffer.
         let r = unsafe { (self.api.add_match)(self.j, m.as_ptr().cast::<c_void>(), m.len()) };
         if r < 0 {
