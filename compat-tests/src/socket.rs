@@ -165,6 +165,8 @@ pub fn mask_pids(s: &str) -> String {
 pub struct Conn {
     /// The stream.
     pub s: UnixStream,
+    /// Bytes received after the last complete reply (pipelined answers).
+    rest: Vec<u8>,
 }
 
 /// How a server dealt with one raw message.
@@ -184,7 +186,10 @@ impl Conn {
         let s = UnixStream::connect(sock)?;
         s.set_read_timeout(Some(Duration::from_secs(30)))?;
         s.set_write_timeout(Some(Duration::from_secs(30)))?;
-        Ok(Conn { s })
+        Ok(Conn {
+            s,
+            rest: Vec::new(),
+        })
     }
 
     /// Sends bytes as they are (a write error means the peer closed: [`Outcome::Closed`]
@@ -193,20 +198,23 @@ impl Conn {
         self.s.write_all(bytes).is_ok()
     }
 
-    /// Reads until the end marker, EOF, reset or timeout.
+    /// Reads one reply: up to the first end marker (later bytes are kept for the next
+    /// call), or EOF, reset or timeout.
     pub fn read_reply(&mut self) -> Outcome {
-        let mut buf = Vec::new();
+        let mut buf = std::mem::take(&mut self.rest);
         let mut chunk = [0u8; 65536];
+        let mut scanned = 0;
         loop {
+            if let Some(p) = buf[scanned..].windows(END.len()).position(|w| w == END) {
+                let at = scanned + p;
+                self.rest = buf.split_off(at + END.len());
+                buf.truncate(at);
+                return Outcome::Reply(buf);
+            }
+            scanned = buf.len().saturating_sub(END.len() - 1);
             match self.s.read(&mut chunk) {
                 Ok(0) => return Outcome::Closed,
-                Ok(n) => {
-                    buf.extend_from_slice(&chunk[..n]);
-                    if buf.ends_with(END) {
-                        buf.truncate(buf.len() - END.len());
-                        return Outcome::Reply(buf);
-                    }
-                }
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e)
                     if matches!(
@@ -214,7 +222,7 @@ impl Conn {
                         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                     ) =>
                 {
-                    return Outcome::Timeout;
+                    return Outcome::Timeout
                 }
                 Err(_) => return Outcome::Closed,
             }

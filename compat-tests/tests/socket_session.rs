@@ -194,10 +194,16 @@ const SESSION: &[&[&str]] = &[
     &["get", "sshd", "maxretry"],
     &["reload", "sshd"],
     &["reload", "--restart", "sshd"],
+    // a restarted jail restores its bans from the database in its own thread: give it
+    // time, so that a fast client does not race it
+    &["sleep", "1"],
+    &["banned"],
     &["reload", "nosuchjail"],
     &["reload", "--if-exists", "nosuchjail"],
     &["restart", "sshd"],
+    &["sleep", "1"],
     &["status"],
+    &["banned"],
     &["unban", "--all"],
     &["stop", "sshd"],
     &["status"],
