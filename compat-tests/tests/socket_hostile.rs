@@ -362,3 +362,47 @@ fn concurrent_clients_upstream_harness_check() {
 fn concurrent_clients_ours() {
     concurrent(Impl::Ours);
 }
+
+/// 64 connections that stay open and silent (half of them after a partial frame) must
+/// not lock other clients out: a fresh `status sshd` is answered within 10 s while they
+/// are still open.
+fn idle_connections(imp: Impl) {
+    if !Impl::Upstream.available() {
+        return;
+    }
+    let setup = Setup::new();
+    let d = Daemon::start(imp, &setup);
+    let idle: Vec<Conn> = (0..64)
+        .map(|i| {
+            let mut c = Conn::open(d.sock()).expect("connect");
+            if i % 2 == 1 {
+                c.send(&STATUS_SSHD[..7]);
+            }
+            c
+        })
+        .collect();
+    let sock = d.sock().to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(call(&sock, &cmd(&["status", "sshd"])).is_ok());
+    });
+    let answered = rx.recv_timeout(Duration::from_secs(10));
+    drop(idle);
+    assert_eq!(
+        answered,
+        Ok(true),
+        "{}: a client was not served while 64 idle connections were open",
+        imp.name()
+    );
+    assert_alive(imp, &d, "idle connections");
+}
+
+#[test]
+fn idle_connections_upstream_harness_check() {
+    idle_connections(Impl::Upstream);
+}
+
+#[test]
+fn idle_connections_ours() {
+    idle_connections(Impl::Ours);
+}
