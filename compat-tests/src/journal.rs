@@ -166,13 +166,20 @@ pub fn dump_bin() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
+            // same profile as the tests, so CI's release run builds nothing twice
+            let release = !cfg!(debug_assertions);
+            let mut args = vec!["build", "--quiet", "-p", "f2b-journal", "--example", "dump"];
+            if release {
+                args.push("--release");
+            }
             let status = Command::new(env!("CARGO"))
-                .args(["build", "--quiet", "-p", "f2b-journal", "--example", "dump"])
+                .args(&args)
                 .current_dir(crate::workspace_root())
                 .status()
                 .expect("run cargo build");
             assert!(status.success(), "building the dump example failed");
-            crate::target_dir().join("debug/examples/dump")
+            let profile = if release { "release" } else { "debug" };
+            crate::target_dir().join(profile).join("examples/dump")
         })
         .clone()
 }

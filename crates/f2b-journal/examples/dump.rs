@@ -32,7 +32,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r.add_match(&words)?;
     }
     for l in r {
-        println!("{}\t{}", l.time, l.joined());
+        // Python's repr of a float keeps ".0" on whole numbers
+        let t = if l.time.fract() == 0.0 {
+            format!("{:.1}", l.time)
+        } else {
+            l.time.to_string()
+        };
+        println!("{t}\t{}", l.joined());
     }
     Ok(())
 }
