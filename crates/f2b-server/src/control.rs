@@ -314,20 +314,22 @@ mod tests {
         }
     }
 
-    fn read_reply(c: &mut UnixStream) -> Vec<u8> {
-        let mut out = Vec::new();
+    /// Reads the next reply; `pending` keeps bytes of replies read ahead.
+    fn read_reply(c: &mut UnixStream, pending: &mut Vec<u8>) -> Vec<u8> {
         let mut b = [0u8; 256];
-        while !out.ends_with(END) {
+        loop {
+            if let Some(p) = find(pending, END, 0) {
+                let msg: Vec<u8> = pending.drain(..p + END.len()).take(p).collect();
+                return msg;
+            }
             let n = c.read(&mut b).unwrap();
             assert!(
                 n > 0,
                 "connection closed early: {:?}",
-                String::from_utf8_lossy(&out)
+                String::from_utf8_lossy(pending)
             );
-            out.extend_from_slice(&b[..n]);
+            pending.extend_from_slice(&b[..n]);
         }
-        out.truncate(out.len() - END.len());
-        out
     }
 
     #[test]
@@ -340,15 +342,16 @@ mod tests {
         let t = std::thread::spawn(move || s2.serve(Arc::new(Echo)));
 
         let mut c = UnixStream::connect(&path).unwrap();
+        let mut pending = Vec::new();
         // a message split inside the end marker, then two messages in one write
         c.write_all(b"one<F2B_END_").unwrap();
         std::thread::sleep(std::time::Duration::from_millis(30));
         c.write_all(b"COMMAND>").unwrap();
-        assert_eq!(read_reply(&mut c), b"re:one");
+        assert_eq!(read_reply(&mut c, &mut pending), b"re:one");
         c.write_all(b"two<F2B_END_COMMAND>three<F2B_END_COMMAND>")
             .unwrap();
-        assert_eq!(read_reply(&mut c), b"re:two");
-        assert_eq!(read_reply(&mut c), b"re:three");
+        assert_eq!(read_reply(&mut c, &mut pending), b"re:two");
+        assert_eq!(read_reply(&mut c, &mut pending), b"re:three");
         c.write_all(b"<F2B_CLOSE_COMMAND><F2B_END_COMMAND>")
             .unwrap();
         let mut rest = Vec::new();

@@ -111,11 +111,8 @@ impl<'a> Transmitter<'a> {
                 };
                 self.quiet = true;
                 let res = srv.reload_jails(&jname, &opts, true).and_then(|_| {
-                    let stream = arg(command, 3)?;
-                    for c in stream.as_seq().unwrap_or(&[]) {
-                        self.handle(c.as_seq().unwrap_or(std::slice::from_ref(c)))?;
-                    }
-                    Ok(())
+                    let stream = arg(command, 3)?.clone();
+                    self.run_stream(&stream)
                 });
                 self.quiet = false;
                 let end = srv.reload_jails(&jname, &opts, false);
@@ -139,12 +136,7 @@ impl<'a> Transmitter<'a> {
             "server-stream" => {
                 self.quiet = true;
                 let stream = arg(command, 1).cloned();
-                let res = stream.and_then(|stream| {
-                    for c in stream.as_seq().unwrap_or(&[]) {
-                        self.handle(c.as_seq().unwrap_or(std::slice::from_ref(c)))?;
-                    }
-                    Ok(())
-                });
+                let res = stream.and_then(|stream| self.run_stream(&stream));
                 self.quiet = false;
                 res?;
                 Ok(Value::None)
@@ -170,6 +162,36 @@ impl<'a> Transmitter<'a> {
             }
             _ => Err(CmdError::exception("Invalid command")),
         }
+    }
+
+    /// Runs a configuration stream. Unlike upstream (where the first error aborts the
+    /// whole stream), an error in a jail's command reports that jail as broken,
+    /// removes it and skips its remaining commands, so the other jails still start.
+    /// Errors of general (non-jail) commands abort as upstream.
+    fn run_stream(&mut self, stream: &Value) -> Result<(), CmdError> {
+        let mut broken: Vec<String> = Vec::new();
+        for c in stream.as_seq().unwrap_or(&[]) {
+            let words = c.as_seq().unwrap_or(std::slice::from_ref(c));
+            let jail = jail_of(words);
+            if jail.as_ref().is_some_and(|j| broken.contains(j)) {
+                continue;
+            }
+            if let Err(e) = self.handle(words) {
+                let Some(j) = jail else { return Err(e) };
+                f2b_log!(
+                    ERROR,
+                    "transmitter",
+                    "Jail '{j}' is broken and not started: {} (command {})",
+                    e.to_value().str_(),
+                    Value::List(words.to_vec()).repr()
+                );
+                if self.server.jail(&j).is_ok() {
+                    let _ = self.server.del_jail(&j, true, true);
+                }
+                broken.push(j);
+            }
+        }
+        Ok(())
     }
 
     /// Upstream `__commandSet`.
@@ -669,6 +691,30 @@ impl<'a> Transmitter<'a> {
     }
 }
 
+/// The jail a stream command configures (`add`/`start`/`set`/`multi-set <jail> …`),
+/// None for general settings.
+fn jail_of(words: &[Value]) -> Option<String> {
+    let name = words.first()?.as_str()?;
+    let j = words.get(1)?.as_str()?;
+    match name {
+        "add" | "start" => Some(j.to_string()),
+        "set" | "multi-set" if words.len() > 2 => {
+            const GENERAL: &[&str] = &[
+                "loglevel",
+                "logtarget",
+                "syslogsocket",
+                "allowipv6",
+                "thread",
+                "dbfile",
+                "dbmaxmatches",
+                "dbpurgeage",
+            ];
+            (!GENERAL.contains(&j)).then(|| j.to_string())
+        }
+        _ => None,
+    }
+}
+
 fn opt_str(v: Option<String>) -> Value {
     v.map_or(Value::None, Value::Str)
 }
@@ -685,5 +731,116 @@ impl CmdError {
     /// `addAttempt()` without an address (Python's missing-argument TypeError).
     pub fn type_error_attempt() -> CmdError {
         CmdError::type_error("addAttempt() missing 1 required positional argument: 'ip'")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(words: &[&str]) -> Value {
+        Value::List(words.iter().map(|w| Value::str(*w)).collect())
+    }
+
+    fn run(srv: &Server, v: Value) -> (i64, Value) {
+        Transmitter::new(srv).proceed(&v)
+    }
+
+    #[test]
+    fn broken_jail_in_stream_does_not_stop_the_others() {
+        let srv = Server::new();
+        let stream = Value::List(vec![
+            c(&["add", "bad", "polling"]),
+            c(&["set", "bad", "addfailregex", "^(unclosed <HOST>"]),
+            c(&["set", "bad", "maxretry", "3"]),
+            c(&["add", "good", "polling"]),
+            c(&["set", "good", "addfailregex", "^fail from <HOST>$"]),
+            c(&["set", "good", "maxretry", "4"]),
+        ]);
+        let (code, _) = run(&srv, Value::List(vec![Value::str("server-stream"), stream]));
+        assert_eq!(code, 0);
+        let (_, st) = run(&srv, c(&["status"]));
+        assert_eq!(
+            st,
+            Value::List(vec![
+                Value::Tuple(vec![Value::str("Number of jail"), Value::Int(1)]),
+                Value::Tuple(vec![Value::str("Jail list"), Value::str("good")]),
+            ])
+        );
+        assert_eq!(
+            run(&srv, c(&["get", "good", "maxretry"])),
+            (0, Value::Int(4))
+        );
+    }
+
+    #[test]
+    fn upstream_results_and_errors() {
+        let srv = Server::new();
+        let cases: Vec<(Value, i64, Value)> = vec![
+            (c(&["ping"]), 0, Value::str("pong")),
+            (c(&["echo", "a", "b"]), 0, c(&["a", "b"])),
+            (c(&["add", "j", "polling"]), 0, Value::str("j")),
+            (c(&["set", "j", "maxretry", "5"]), 0, Value::Int(5)),
+            (c(&["set", "j", "findtime", "10m"]), 0, Value::Int(600)),
+            (c(&["set", "j", "bantime", "1h"]), 0, Value::Int(3600)),
+            (c(&["get", "j", "bantime"]), 0, Value::Int(3600)),
+            (c(&["set", "j", "usedns", "bogus"]), 0, Value::str("no")),
+            (
+                c(&["get", "j", "datepattern"]),
+                0,
+                Value::Tuple(vec![Value::None, Value::str("Default Detectors")]),
+            ),
+            (
+                c(&["set", "j", "addignoreip", "10.0.0.0/8", "192.0.2.1"]),
+                0,
+                c(&["10.0.0.0/8", "192.0.2.1"]),
+            ),
+            (c(&["set", "j", "banip", "192.0.2.9"]), 0, Value::Int(1)),
+            (c(&["get", "j", "banned", "192.0.2.9"]), 0, Value::Int(1)),
+            (c(&["set", "j", "unbanip", "192.0.2.9"]), 0, Value::Int(1)),
+            (c(&["set", "j", "unbanip", "192.0.2.9"]), 0, Value::Int(0)),
+        ];
+        for (cmd, code, want) in cases {
+            let got = run(&srv, cmd.clone());
+            assert_eq!(got, (code, want), "{}", cmd.repr());
+        }
+        let errs: Vec<(Value, &str, &str)> = vec![
+            (c(&["add", "j"]), "DuplicateJailException", "j"),
+            (c(&["status", "nosuch"]), "UnknownJailException", "nosuch"),
+            (c(&["frobnicate"]), "Exception", "Invalid command"),
+            (c(&["set", "j"]), "IndexError", "list index out of range"),
+            (
+                c(&["set", "j", "maxretry", "x"]),
+                "ValueError",
+                "invalid literal for int() with base 10: 'x'",
+            ),
+            (
+                c(&["set", "j", "unbanip", "--report-absent", "9.9.9.9"]),
+                "ValueError",
+                "not banned: ['9.9.9.9']",
+            ),
+            (
+                c(&["get", "j", "nosuch"]),
+                "Exception",
+                "Invalid command (no get action or not yet implemented)",
+            ),
+            (
+                c(&["set", "j", "nosuch", "1"]),
+                "Exception",
+                "Invalid command 'nosuch' (no set action or not yet implemented)",
+            ),
+            (c(&["add", "--all"]), "Exception", "Reserved name '--all'"),
+        ];
+        for (cmd, class, msg) in errs {
+            let (code, v) = run(&srv, cmd.clone());
+            assert_eq!(code, 1, "{}", cmd.repr());
+            match v {
+                Value::Exception { class: k, args, .. } => {
+                    assert_eq!(k, class, "{}", cmd.repr());
+                    assert_eq!(args, vec![Value::str(msg)], "{}", cmd.repr());
+                }
+                other => panic!("{} -> {other:?}", cmd.repr()),
+            }
+        }
     }
 }
