@@ -78,7 +78,7 @@ impl<V> OMap<V> {
             return self.items.iter().position(|(k, _)| k == key);
         }
         let ix = self.index.get_or_init(|| {
-            let mut ix = Index::default();
+            let mut ix = Index::with_capacity_and_hasher(self.items.len() * 2, Default::default());
             for (j, (k, _)) in self.items.iter().enumerate() {
                 ix.entry(k.clone()).or_insert(j);
             }

@@ -44,8 +44,8 @@ pub fn rstrip(s: &str) -> &str {
 
 /// Python's `str.lower()` (ConfigParser's `optionxform`).
 pub fn lower(s: &str) -> String {
-    if s.bytes().all(|b| !b.is_ascii_uppercase() && b < 0x80) {
-        s.to_string()
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
     } else {
         s.to_lowercase()
     }
