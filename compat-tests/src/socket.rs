@@ -436,6 +436,46 @@ pub fn client(client: &Path, setup: &Setup, args: &[&str]) -> Run {
     }
 }
 
+/// Like [`client`], with `input` on the client's stdin (for `-i`).
+pub fn client_stdin(client: &Path, setup: &Setup, args: &[&str], input: &str) -> Run {
+    let mut c = Command::new(client);
+    c.arg("-c").arg(&setup.conf);
+    for a in args {
+        c.arg(setup.subst(a));
+    }
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn client");
+    let pid = child.id() as i32;
+    let mut stdin = child.stdin.take().unwrap();
+    let input = setup.subst(input);
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let o = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(o) => o.expect("client output"),
+        Err(_) => {
+            // SAFETY: killing the client this function started.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            rx.recv().unwrap().expect("client output")
+        }
+    };
+    let _ = writer.join();
+    Run {
+        args: args.iter().map(|a| a.to_string()).collect(),
+        stdout: setup.normalize(&String::from_utf8_lossy(&o.stdout)),
+        stderr: setup.normalize(&String::from_utf8_lossy(&o.stderr)),
+        code: o.status.code().unwrap_or(-1),
+    }
+}
+
 /// Runs a whole session with one client against a server on a fresh [`Setup`]. The
 /// server is started by this function and must have ended after the session (the
 /// session's last command is `stop`); it is killed otherwise.
