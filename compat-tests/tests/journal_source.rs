@@ -220,3 +220,34 @@ fn empty_selection_is_in_operation_at_once_and_errors_reach_the_caller() {
         .expect("no such directory");
     assert_eq!((err.kind, err.errno), (ErrorKind::Open, Some(libc::ENOENT)));
 }
+
+#[test]
+fn idle_pauses_reading_without_losing_entries() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("i.journal");
+    write_journal(
+        &file,
+        &[entry(now_us() - 5_000_000, "before", "ssh.service")],
+    );
+    let mut src = JournalSource::spawn(config(&file, vec![], 600.0)).expect("spawn");
+    let (lines, caught) = collect(&src, 0);
+    assert_eq!((lines.len(), caught), (1, Some(1)));
+    src.set_idle(true);
+    std::thread::sleep(Duration::from_millis(500));
+    write_journal(&file, &[entry(now_us(), "during idle", "ssh.service")]);
+    assert!(
+        src.events()
+            .recv_timeout(Duration::from_millis(1500))
+            .is_err(),
+        "nothing is read while idle"
+    );
+    src.set_idle(false);
+    match src.events().recv_timeout(Duration::from_secs(20)) {
+        Ok(TailEvent::Line(l)) => assert_eq!(l.text, "srv sshd[42]: during idle"),
+        other => panic!("expected the entry written while idle, got {other:?}"),
+    }
+    src.stop();
+}

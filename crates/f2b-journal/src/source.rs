@@ -77,6 +77,7 @@ pub struct JournalSource {
     rx: Receiver<TailEvent>,
     stop: Arc<AtomicBool>,
     pending: Arc<Mutex<Option<Vec<Vec<String>>>>>,
+    idle: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -89,12 +90,14 @@ impl JournalSource {
         let (tx, rx) = crossbeam_channel::bounded(QUEUE);
         let stop = Arc::new(AtomicBool::new(false));
         let pending = Arc::new(Mutex::new(None));
+        let idle = Arc::new(AtomicBool::new(false));
         let mut run = Run {
             reader,
             cfg,
             tx,
             stop: stop.clone(),
             pending: pending.clone(),
+            idle: idle.clone(),
             path: Arc::new(PathBuf::from(JOURNAL_NAME)),
             in_operation: false,
             ticks: 0,
@@ -107,8 +110,15 @@ impl JournalSource {
             rx,
             stop,
             pending,
+            idle,
             thread: Some(thread),
         })
+    }
+
+    /// Pauses or resumes reading (`set <jail> idle on|off`): like upstream, entries
+    /// written meanwhile stay in the journal and are read after the pause.
+    pub fn set_idle(&self, idle: bool) {
+        self.idle.store(idle, Ordering::SeqCst);
     }
 
     /// Replaces the match groups of the running source (upstream changes the live
@@ -155,6 +165,7 @@ struct Run {
     tx: Sender<TailEvent>,
     stop: Arc<AtomicBool>,
     pending: Arc<Mutex<Option<Vec<Vec<String>>>>>,
+    idle: Arc<AtomicBool>,
     path: Arc<PathBuf>,
     in_operation: bool,
     ticks: u64,
@@ -279,6 +290,12 @@ impl Run {
             self.apply_pending();
             if wcode == Wake::Nop && self.in_operation && self.wait() == Wake::Invalidate {
                 self.settle();
+            }
+            if self.idle.load(Ordering::SeqCst) {
+                // upstream leaves the entries in the journal while idle
+                std::thread::sleep(WAIT_SLICE);
+                self.ticks += 1;
+                continue;
             }
             let mut handled = 0;
             wcode = Wake::Nop;
