@@ -25,7 +25,11 @@ fn firewall_listing(victim: &NetNs, banaction: &str) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// One scenario at a time: the 1 s bound should not measure the other scenarios' load.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn ban_blocks_the_attacker(imp: Impl, banaction: &str, backend: &str) {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if !need_root("the namespace end-to-end test") || !imp.available() {
         return;
     }
@@ -93,8 +97,14 @@ fn ban_blocks_the_attacker(imp: Impl, banaction: &str, backend: &str) {
         firewall_listing(&victim, banaction),
         srv.log()
     );
-    // polling looks at the file once a second (upstream's sleeptime)
-    let limit = Duration::from_secs(if backend == "polling" { 2 } else { 1 });
+    // polling looks at the file once a second (upstream's sleeptime). The bound is the
+    // acceptance criterion for ours; upstream (python, starting the nft table on demand)
+    // needs more than 1 s on a loaded machine and only proves the harness here.
+    let limit = match (imp, backend) {
+        (Impl::Upstream, _) => Duration::from_secs(3),
+        (Impl::Ours, "polling") => Duration::from_secs(2),
+        (Impl::Ours, _) => Duration::from_secs(1),
+    };
     assert!(took < limit, "{}: blocked only after {took:?}", imp.name());
     let st = srv.status("sshd").expect("status sshd");
     assert_eq!(st.banned, vec![ATTACKER.to_string()], "{st:?}");
