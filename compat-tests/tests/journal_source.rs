@@ -251,3 +251,139 @@ fn idle_pauses_reading_without_losing_entries() {
     }
     src.stop();
 }
+
+/// Upstream's follower: `FilterSystemd.run` on a thread for `secs` seconds, with a
+/// stand-in jail whose database returns `saved`; prints each processed line and each
+/// switch to "in operation".
+const UPSTREAM_RUN: &str = r#"
+import sys, time, threading, json
+from fail2ban.server.filtersystemd import FilterSystemd
+files, findtime, saved, match, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5])
+class DB:
+    def getJournalPos(s, jail, name): return float(saved) if saved else None
+    def updateJournal(s, *a): pass
+class Jail:
+    name = 'j'
+    database = DB()
+flt = FilterSystemd(Jail(), journalfiles=files)
+flt.setFindTime(findtime)
+flt.sleeptime = 0.2
+if match: flt.addJournalMatch(match.split())
+flt.processLineAndAdd = lambda line, tm: print(json.dumps(["L", "".join(line), tm]), flush=True)
+orig = flt.inOperationMode
+def iom():
+    print(json.dumps(["C"]), flush=True); orig()
+flt.inOperationMode = iom
+flt.active = True
+t = threading.Thread(target=flt.run); t.start(); time.sleep(secs); flt.active = False; t.join()
+"#;
+
+#[derive(Debug, PartialEq)]
+enum Ev {
+    Line(String, f64),
+    InOperation,
+}
+
+fn upstream_run(file: &Path, findtime: u32, saved: Option<f64>, matches: &str) -> Vec<Ev> {
+    let saved = saved.map(|s| format!("{s:?}")).unwrap_or_default();
+    let out = std::process::Command::new(compat_tests::journal::SYSTEM_PYTHON)
+        .args(["-c", UPSTREAM_RUN, file.to_str().unwrap()])
+        .args([&findtime.to_string(), &saved, matches, "1.0"])
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            match v[0].as_str() {
+                Some("L") => Ev::Line(v[1].as_str().unwrap().into(), v[2].as_f64().unwrap()),
+                _ => Ev::InOperation,
+            }
+        })
+        .collect()
+}
+
+fn our_run(file: &Path, findtime: u32, saved: Option<f64>, matches: &str) -> Vec<Ev> {
+    let words: Vec<&str> = matches.split_whitespace().collect();
+    let mut cfg = config(file, f2b_journal::match_groups(&words), findtime as f64);
+    if words.is_empty() {
+        cfg.matches.clear();
+    }
+    cfg.saved_time = saved;
+    let mut src = JournalSource::spawn(cfg).expect("spawn");
+    let mut evs = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_millis(1000);
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        match src.events().recv_timeout(left) {
+            Ok(TailEvent::Line(l)) => {
+                let t = entry_time(l.offset as i64);
+                evs.push(Ev::Line(format!("{} {}", t.iso, l.text), t.time));
+            }
+            Ok(TailEvent::CaughtUp { .. }) => evs.push(Ev::InOperation),
+            Ok(other) => panic!("unexpected {other:?}"),
+            Err(_) => break,
+        }
+    }
+    src.stop();
+    evs
+}
+
+#[test]
+fn follower_start_and_in_operation_match_upstream_run_loop() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("u.journal");
+    let now = system_now().trunc() as i64;
+    // the last two stay in the future for the whole test (upstream: "tm >= now - 1")
+    let offsets = [-7200i64, -7100, -300, -200, -100, 300, 400];
+    let times: Vec<u64> = offsets
+        .iter()
+        .enumerate()
+        .map(|(i, o)| ((now + o) * 1_000_000 + 37 * i as i64) as u64)
+        .collect();
+    let entries: Vec<Entry> = times
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| {
+            let unit = if i % 2 == 0 {
+                "ssh.service"
+            } else {
+                "cron.service"
+            };
+            entry(t, &format!("m{i}"), unit)
+        })
+        .collect();
+    write_journal(&file, &entries);
+    let at = |i: usize| times[i] as f64 / 1e6;
+    let cases: Vec<(u32, Option<f64>, &str)> = vec![
+        (600, None, ""),
+        (600, Some((now - 150) as f64), ""),
+        (600, Some(at(3)), ""),
+        (600, Some(at(4)), "_SYSTEMD_UNIT=ssh.service"),
+        (60, None, ""),
+        (600, None, "_SYSTEMD_UNIT=none.service"),
+        (600, Some((now + 3600) as f64), ""),
+        (
+            86400,
+            None,
+            "_SYSTEMD_UNIT=cron.service + _SYSTEMD_UNIT=ssh.service _HOSTNAME=srv",
+        ),
+    ];
+    for (findtime, saved, m) in cases {
+        let up = upstream_run(&file, findtime, saved, m);
+        let ours = our_run(&file, findtime, saved, m);
+        assert!(up.contains(&Ev::InOperation), "upstream went in operation");
+        assert_eq!(
+            up, ours,
+            "findtime {findtime}, saved {saved:?}, match {m:?}"
+        );
+    }
+}
