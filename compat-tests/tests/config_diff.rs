@@ -192,6 +192,80 @@ fn stock_with_sample_setup() {
     assert_no_diffs(compare(&client, &dir, "samples-with-logs"));
 }
 
+/// Our own `jail.local` over the stock files: action shortcuts (`%(action_mwl)s`, `xarf`,
+/// cloudflare, blocklist.de, abuseipdb), nftables banactions, arguments with spaces, a Python
+/// action, and a `filter.d/sshd.local` that extends the stock regexes with `%(known/failregex)s`.
+const SHORTCUTS_JAIL_LOCAL: &str = r#"[DEFAULT]
+banaction = nftables-multiport
+banaction_allports = nftables-allports
+action = %(action_mwl)s
+destemail = admin@example.org
+cfemail = cf@example.org
+cftoken = token
+cfapikey = key
+blocklist_de_apikey = bkey
+logpath = LOGDIR/a.log
+
+[sshd]
+enabled = true
+mode = aggressive
+logpath = LOGDIR/a.log
+
+[apache-auth]
+enabled = true
+logpath = LOGDIR/a.log
+action = %(action_xarf)s
+
+[postfix]
+enabled = true
+action = %(action_cf_mwl)s
+logpath = LOGDIR/a.log
+
+[recidive]
+enabled = true
+logpath = LOGDIR/a.log
+action = %(action_blocklist_de)s
+         iptables-ipset-proto6-allports[name=recidive]
+         %(action_abuseipdb)s[abuseipdb_apikey=x, abuseipdb_category=18]
+
+[nginx-http-auth]
+enabled = true
+logpath = LOGDIR/a.log
+action = ufw[application="Nginx Full"]
+         hostsdeny[daemon_list=sshd]
+         route
+         dummy
+         smtp.py[host="127.0.0.1:25", dest=root]
+"#;
+
+#[test]
+fn stock_with_action_shortcuts() {
+    if !require_oracle(ORACLE) {
+        return;
+    }
+    let client = ours();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("conf");
+    copy_tree(Path::new(STOCK_CONF), &dir).unwrap();
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("a.log"), "").unwrap();
+    let text = SHORTCUTS_JAIL_LOCAL.replace("LOGDIR", &logs.display().to_string());
+    std::fs::write(dir.join("jail.local"), text).unwrap();
+    std::fs::write(
+        dir.join("filter.d/sshd.local"),
+        "[Definition]\nfailregex = %(known/failregex)s\n            ^extra local rule from <HOST>$\n",
+    )
+    .unwrap();
+    let (rc, out) = run(Path::new(ORACLE), &dir, &["-t"]);
+    assert_eq!(
+        (rc, out.as_str()),
+        (0, "OK: configuration test is successful"),
+        "upstream rejects the case"
+    );
+    assert_no_diffs(compare(&client, &dir, "action-shortcuts"));
+}
+
 /// Lays `data/config/_base` and then `data/config/<case>` into `dst`; a file named
 /// `X.omit` in the case removes `X`.
 fn prepare_case(case: &Path, dst: &Path) {
