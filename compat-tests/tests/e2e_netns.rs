@@ -1,8 +1,9 @@
 //! Issue 4, point 1: a server in a "victim" namespace with Debian's real firewall action
 //! bans an "attacker" namespace after 5 sshd failures appended to the watched log: the
 //! attacker's TCP connect to a listener in the victim is refused within 1 s, and works
-//! again after `bantime`. Runs for nftables-multiport and iptables-multiport, against
-//! upstream (proves the harness) and ours. Needs root (a failure under CI when not root).
+//! again after `bantime`. Runs for nftables-multiport (IPv4 and IPv6) and
+//! iptables-multiport, against upstream (proves the harness) and ours. Needs root (a
+//! failure under CI when not root).
 
 use compat_tests::e2e::{need_root, probe, sshd_line, Impl, Listener, Scratch, Server};
 use compat_tests::netns::{veth, NetNs};
@@ -10,8 +11,8 @@ use compat_tests::require_oracle;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-const VICTIM: &str = "10.123.0.1";
-const ATTACKER: &str = "10.123.0.2";
+const V4: (&str, &str) = ("10.123.0.1", "10.123.0.2");
+const V6: (&str, &str) = ("fd42:123::1", "fd42:123::2");
 const PORT: u16 = 2222;
 const BANTIME: u64 = 4;
 
@@ -28,7 +29,13 @@ fn firewall_listing(victim: &NetNs, banaction: &str) -> String {
 /// One scenario at a time: the 1 s bound should not measure the other scenarios' load.
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn ban_blocks_the_attacker(imp: Impl, banaction: &str, backend: &str) {
+/// `(victim, attacker)` are the two ends' addresses (both IPv4 or both IPv6).
+fn ban_blocks_the_attacker(
+    imp: Impl,
+    banaction: &str,
+    backend: &str,
+    (victim_ip, attacker_ip): (&str, &str),
+) {
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if !need_root("the namespace end-to-end test") || !imp.available() {
         return;
@@ -41,16 +48,17 @@ fn ban_blocks_the_attacker(imp: Impl, banaction: &str, backend: &str) {
     if !require_oracle(tool) {
         return;
     }
+    let v6 = victim_ip.contains(':');
     let victim = NetNs::new("f2bv").unwrap();
     let attacker = NetNs::new("f2ba").unwrap();
     let _link = veth(
         &victim,
-        &[&format!("{VICTIM}/24")],
+        &[&format!("{victim_ip}/{}", if v6 { 64 } else { 24 })],
         &attacker,
-        &[&format!("{ATTACKER}/24")],
+        &[&format!("{attacker_ip}/{}", if v6 { 64 } else { 24 })],
     )
     .unwrap();
-    let addr: SocketAddr = format!("{VICTIM}:{PORT}").parse().unwrap();
+    let addr = SocketAddr::new(victim_ip.parse().unwrap(), PORT);
     let _listener = Listener::start(victim.name(), addr);
     let step = Duration::from_millis(300);
     // the veth link needs a moment after `up`
@@ -82,7 +90,9 @@ fn ban_blocks_the_attacker(imp: Impl, banaction: &str, backend: &str) {
     );
 
     let now = chrono::Local::now();
-    let lines: Vec<String> = (0..5).map(|i| sshd_line(now, 4000 + i, ATTACKER)).collect();
+    let lines: Vec<String> = (0..5)
+        .map(|i| sshd_line(now, 4000 + i, attacker_ip))
+        .collect();
     let t0 = Instant::now();
     Scratch::append(&authlog, &lines);
     let blocked =
@@ -107,10 +117,10 @@ fn ban_blocks_the_attacker(imp: Impl, banaction: &str, backend: &str) {
     };
     assert!(took < limit, "{}: blocked only after {took:?}", imp.name());
     let st = srv.status("sshd").expect("status sshd");
-    assert_eq!(st.banned, vec![ATTACKER.to_string()], "{st:?}");
+    assert_eq!(st.banned, vec![attacker_ip.to_string()], "{st:?}");
     assert_eq!(st.total_failed, 5, "{st:?}");
     assert!(
-        firewall_listing(&victim, banaction).contains(ATTACKER),
+        firewall_listing(&victim, banaction).contains(attacker_ip),
         "address not in the firewall"
     );
     eprintln!(
@@ -138,11 +148,11 @@ fn ban_blocks_the_attacker(imp: Impl, banaction: &str, backend: &str) {
     );
     let st = srv.status("sshd").unwrap();
     assert_eq!((st.currently_banned, st.total_banned), (0, 1), "{st:?}");
-    assert!(!firewall_listing(&victim, banaction).contains(ATTACKER));
+    assert!(!firewall_listing(&victim, banaction).contains(attacker_ip));
     let log = srv.log();
     for want in [
-        format!("NOTICE  [sshd] Ban {ATTACKER}"),
-        format!("NOTICE  [sshd] Unban {ATTACKER}"),
+        format!("NOTICE  [sshd] Ban {attacker_ip}"),
+        format!("NOTICE  [sshd] Unban {attacker_ip}"),
     ] {
         assert!(log.contains(&want), "{}: no {want:?} in\n{log}", imp.name());
     }
@@ -152,25 +162,35 @@ fn ban_blocks_the_attacker(imp: Impl, banaction: &str, backend: &str) {
 
 #[test]
 fn upstream_nftables_multiport() {
-    ban_blocks_the_attacker(Impl::Upstream, "nftables-multiport", "auto");
+    ban_blocks_the_attacker(Impl::Upstream, "nftables-multiport", "auto", V4);
 }
 
 #[test]
 fn ours_nftables_multiport() {
-    ban_blocks_the_attacker(Impl::Ours, "nftables-multiport", "auto");
+    ban_blocks_the_attacker(Impl::Ours, "nftables-multiport", "auto", V4);
 }
 
 #[test]
 fn upstream_iptables_multiport() {
-    ban_blocks_the_attacker(Impl::Upstream, "iptables-multiport", "auto");
+    ban_blocks_the_attacker(Impl::Upstream, "iptables-multiport", "auto", V4);
 }
 
 #[test]
 fn ours_iptables_multiport() {
-    ban_blocks_the_attacker(Impl::Ours, "iptables-multiport", "auto");
+    ban_blocks_the_attacker(Impl::Ours, "iptables-multiport", "auto", V4);
 }
 
 #[test]
 fn ours_nftables_multiport_polling() {
-    ban_blocks_the_attacker(Impl::Ours, "nftables-multiport", "polling");
+    ban_blocks_the_attacker(Impl::Ours, "nftables-multiport", "polling", V4);
+}
+
+#[test]
+fn upstream_nftables_multiport_ipv6() {
+    ban_blocks_the_attacker(Impl::Upstream, "nftables-multiport", "auto", V6);
+}
+
+#[test]
+fn ours_nftables_multiport_ipv6() {
+    ban_blocks_the_attacker(Impl::Ours, "nftables-multiport", "auto", V6);
 }
