@@ -65,12 +65,16 @@ impl Impl {
         }
     }
 
-    /// False (after a message) when upstream is missing outside CI; panics under CI.
+    /// False (after a message) when upstream or Debian's stock configuration (which every
+    /// scratch config copies) is missing outside CI; panics under CI.
     pub fn available(self) -> bool {
-        match self {
-            Impl::Upstream => require_oracle(UPSTREAM_SERVER) && require_oracle(UPSTREAM_CLIENT),
-            Impl::Ours => true,
-        }
+        require_oracle(STOCK_CONF)
+            && match self {
+                Impl::Upstream => {
+                    require_oracle(UPSTREAM_SERVER) && require_oracle(UPSTREAM_CLIENT)
+                }
+                Impl::Ours => true,
+            }
     }
 }
 
