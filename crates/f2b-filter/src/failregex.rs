@@ -123,6 +123,11 @@ impl FRegex {
         self.re.is_linear()
     }
 
+    /// `search(buf)` when only the groups matter (no line split).
+    pub fn search_caps(&self, buf: &str) -> Result<Option<Caps>, Overflow> {
+        self.re.search(buf)
+    }
+
     /// `search(buf, orgLines)`.
     pub fn search(&self, buf: &str, org: &[TupleLine]) -> Result<Option<Hit>, Overflow> {
         let Some(caps) = self.re.search(buf)? else {

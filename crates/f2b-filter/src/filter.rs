@@ -3,7 +3,7 @@
 //! `F-CONTENT`, failregexes, the multi-line id cache (`F-MLFID`, `F-NOFAIL`,
 //! `F-MLFFORGET`, `F-MLFGAINED`) and the failure id.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use crate::datedetector::DateDetector;
@@ -258,17 +258,26 @@ impl FilterBuilder {
             ignore.push(re(r, multiline)?);
         }
         // one linear-time pass tells which failregexes can match at all
-        let fail_set = if fail.len() > 2 {
+        let (fail_set, fail_set_ascii) = if fail.len() > 2 {
             let pats: Option<Vec<&str>> = fail.iter().map(FRegex::superset_pattern).collect();
-            pats.and_then(|p| {
+            let set = pats.as_ref().and_then(|p| {
                 regex::RegexSetBuilder::new(p)
                     .size_limit(64 << 20)
                     .dfa_size_limit(32 << 20)
                     .build()
                     .ok()
-            })
+            });
+            let ascii = pats.as_ref().and_then(|p| {
+                regex::bytes::RegexSetBuilder::new(p)
+                    .unicode(false)
+                    .size_limit(64 << 20)
+                    .dfa_size_limit(32 << 20)
+                    .build()
+                    .ok()
+            });
+            (set, ascii)
         } else {
-            None
+            (None, None)
         };
         let year = self.now_year.unwrap_or_else(current_year);
         let date_detector = if self.no_date {
@@ -286,6 +295,7 @@ impl FilterBuilder {
         Ok(Filter {
             pref,
             fail_set,
+            fail_set_ascii,
             fail,
             ignore,
             use_dns,
@@ -304,6 +314,7 @@ impl FilterBuilder {
             in_operation: true,
             find_time: 600.0,
             pref_matched: false,
+            lb_org: false,
             keep_pref_groups: false,
             pref_groups: Vec::new(),
             resolver: None,
@@ -316,10 +327,13 @@ fn current_year() -> i32 {
     chrono::Local::now().year()
 }
 
-/// `Utils.Cache(maxCount=100, maxTime=300)` of multi-line failures by `mlfid`.
+/// `Utils.Cache(maxCount=100, maxTime=300)` of multi-line failures by `mlfid`
+/// (an ordered dict: insertion order decides what is evicted first).
 #[derive(Debug, Clone, Default)]
 struct MlfidCache {
-    entries: VecDeque<(String, f64, FailData)>,
+    map: HashMap<String, (u64, f64, FailData)>,
+    order: VecDeque<(u64, String)>,
+    seq: u64,
 }
 
 impl MlfidCache {
@@ -327,41 +341,57 @@ impl MlfidCache {
     const MAX_TIME: f64 = 300.0;
 
     fn get(&mut self, k: &str, now: f64) -> Option<FailData> {
-        let i = self.entries.iter().position(|e| e.0 == k)?;
-        if self.entries[i].1 > now {
-            return Some(self.entries[i].2.clone());
+        let (_, exp, v) = self.map.get(k)?;
+        if *exp > now {
+            return Some(v.clone());
         }
-        self.entries.remove(i);
+        self.map.remove(k);
+        None
+    }
+
+    fn pop_oldest(&mut self) -> Option<(u64, f64, FailData)> {
+        while let Some((seq, k)) = self.order.pop_front() {
+            if self.map.get(&k).is_some_and(|e| e.0 == seq) {
+                return self.map.remove(&k);
+            }
+        }
         None
     }
 
     fn set(&mut self, k: &str, v: FailData, now: f64) {
-        if let Some(i) = self.entries.iter().position(|e| e.0 == k) {
+        if let Some(e) = self.map.get_mut(k) {
             // an OrderedDict keeps the position of an existing key
-            self.entries[i].1 = now + Self::MAX_TIME;
-            self.entries[i].2 = v;
+            e.1 = now + Self::MAX_TIME;
+            e.2 = v;
             return;
         }
-        if self.entries.len() >= Self::MAX_COUNT {
-            while let Some(e) = self.entries.pop_front() {
-                if e.1 > now && self.entries.len() < Self::MAX_COUNT {
+        if self.map.len() >= Self::MAX_COUNT {
+            while let Some(e) = self.pop_oldest() {
+                if e.1 > now && self.map.len() < Self::MAX_COUNT {
                     break;
                 }
             }
         }
-        self.entries
-            .push_back((k.to_string(), now + Self::MAX_TIME, v));
+        self.seq += 1;
+        self.order.push_back((self.seq, k.to_string()));
+        self.map
+            .insert(k.to_string(), (self.seq, now + Self::MAX_TIME, v));
+        if self.order.len() > 4 * Self::MAX_COUNT {
+            let map = &self.map;
+            self.order
+                .retain(|(s, k)| map.get(k).is_some_and(|e| e.0 == *s));
+        }
     }
 
     /// Updates the stored data without touching the expiry.
     fn store(&mut self, k: &str, v: &FailData) {
-        if let Some(e) = self.entries.iter_mut().find(|e| e.0 == k) {
+        if let Some(e) = self.map.get_mut(k) {
             e.2 = v.clone();
         }
     }
 
     fn unset(&mut self, k: &str) {
-        self.entries.retain(|e| e.0 != k);
+        self.map.remove(k);
     }
 }
 
@@ -370,6 +400,7 @@ impl MlfidCache {
 pub struct Filter {
     pref: Option<FRegex>,
     fail_set: Option<regex::RegexSet>,
+    fail_set_ascii: Option<regex::bytes::RegexSet>,
     fail: Vec<FRegex>,
     ignore: Vec<FRegex>,
     use_dns: String,
@@ -394,6 +425,7 @@ pub struct Filter {
     /// findtime in seconds (initial read drops older lines).
     pub find_time: f64,
     pref_matched: bool,
+    lb_org: bool,
     /// Keep the prefregex groups of the last line ([`Filter::pref_groups`]).
     pub keep_pref_groups: bool,
     pref_groups: Groups,
@@ -558,15 +590,17 @@ impl Filter {
             }
             _ => (buf, org),
         };
+        let _ = org;
         let mut fnd = None;
         for i in 0..self.ignore.len() {
-            let hit = self.ignore[i].search(buf, org).map_err(|_| ())?;
+            let hit = self.ignore[i].search_caps(buf).map_err(|_| ())?;
             if hit.is_some() {
                 fnd = Some(i);
                 res.ignored_by.push(i);
                 if !self.check_all_regex || self.max_lines > 1 {
                     if let Some(h) = fail_hit {
                         self.line_buffer = h.unmatched.clone();
+                        self.lb_org = false;
                     }
                 }
                 if !self.check_all_regex {
@@ -588,40 +622,47 @@ impl Filter {
             stripped: stripped(&tuple),
             ..Default::default()
         };
-        if let Outcome::Overflow = self.find_failure_inner(tuple, date, no_date, now, &mut res) {
-            res.over_limit = true;
-            res.failures.clear();
-        }
-        res
-    }
-
-    fn find_failure_inner(
-        &mut self,
-        tuple: TupleLine,
-        date: Option<f64>,
-        no_date: bool,
-        now: f64,
-        res: &mut LineResult,
-    ) -> Outcome {
-        let raw_mode = self.use_dns == "raw" || self.return_raw_host;
+        // the line buffer; single-line: `org` stands for it until it changes
         let org: Vec<TupleLine> = if self.max_lines > 1 {
             self.line_buffer.push(tuple);
             let n = self.line_buffer.len();
             if n > self.max_lines {
                 self.line_buffer.drain(..n - self.max_lines);
             }
+            self.lb_org = false;
             self.line_buffer.clone()
         } else {
-            self.line_buffer = vec![tuple];
-            self.line_buffer.clone()
+            self.line_buffer.clear();
+            self.lb_org = true;
+            vec![tuple]
         };
-        let full_buf = tuple_lines_buf(&org);
+        if let Outcome::Overflow = self.find_failure_inner(&org, date, no_date, now, &mut res) {
+            res.over_limit = true;
+            res.failures.clear();
+        }
+        if self.lb_org {
+            self.line_buffer = org;
+            self.lb_org = false;
+        }
+        res
+    }
+
+    fn find_failure_inner(
+        &mut self,
+        org: &[TupleLine],
+        date: Option<f64>,
+        no_date: bool,
+        now: f64,
+        res: &mut LineResult,
+    ) -> Outcome {
+        let raw_mode = self.use_dns == "raw" || self.return_raw_host;
+        let full_buf = tuple_lines_buf(org);
         // the failregexes search `full_buf` until the buffer changes (content, matches)
         let mut full = true;
         let mut cur: Option<String> = None;
 
         if !self.ignore.is_empty() && self.ignore.len() + 2 < self.fail.len() {
-            match self.ignore_line(&full_buf, &org, None, res) {
+            match self.ignore_line(&full_buf, org, None, res) {
                 Err(()) => return Outcome::Overflow,
                 Ok(Some(_)) => return Outcome::Done,
                 Ok(None) => {}
@@ -630,15 +671,15 @@ impl Filter {
 
         let mut pre_groups = FailData::default();
         if let Some(pref) = &self.pref {
-            let hit = match pref.search(&full_buf, &org) {
+            let caps = match pref.search_caps(&full_buf) {
                 Err(_) => return Outcome::Overflow,
                 Ok(h) => h,
             };
-            self.pref_matched = hit.is_some();
-            let Some(hit) = hit else {
+            self.pref_matched = caps.is_some();
+            let Some(caps) = caps else {
                 return Outcome::Done;
             };
-            pre_groups.groups = pref.groups(&full_buf, &hit.caps);
+            pre_groups.groups = pref.groups(&full_buf, &caps);
             if self.keep_pref_groups {
                 self.pref_groups = pre_groups.groups.clone();
             }
@@ -648,29 +689,34 @@ impl Filter {
                 b.push_str(&repl);
                 b.push('\n');
                 self.line_buffer = vec![(String::new(), String::new(), repl)];
+                self.lb_org = false;
                 full = false;
                 cur = Some(b);
             }
         }
 
-        let mut cand: Option<regex::SetMatches> = None;
+        let mut cand: Option<Vec<bool>> = None;
         for idx in 0..self.fail.len() {
             if !full && cur.is_none() {
                 cand = None;
-                cur = Some(tuple_lines_buf(&self.line_buffer));
+                cur = Some(tuple_lines_buf(if self.lb_org {
+                    org
+                } else {
+                    &self.line_buffer
+                }));
             }
             let b: &str = if full {
                 &full_buf
             } else {
                 cur.as_deref().unwrap_or("")
             };
-            if let Some(set) = &self.fail_set {
-                let c = cand.get_or_insert_with(|| set.matches(b));
-                if !c.matched(idx) {
+            if self.fail_set.is_some() {
+                let c = cand.get_or_insert_with(|| self.candidates(b));
+                if !c[idx] {
                     continue;
                 }
             }
-            let hit = match self.fail[idx].search(b, &org) {
+            let hit = match self.fail[idx].search(b, org) {
                 Err(_) => return Outcome::Overflow,
                 Ok(h) => h,
             };
@@ -682,7 +728,7 @@ impl Filter {
                 ..Default::default()
             };
             if !self.ignore.is_empty() {
-                let ign = self.ignore_line(b, &org, Some(&hit), res);
+                let ign = self.ignore_line(b, org, Some(&hit), res);
                 match ign {
                     Err(()) => return Outcome::Overflow,
                     Ok(Some(_)) => {
@@ -701,6 +747,7 @@ impl Filter {
             }
             if !self.check_all_regex || self.max_lines > 1 {
                 self.line_buffer = hit.unmatched.clone();
+                self.lb_org = false;
                 full = false;
                 cur = None;
             }
@@ -800,6 +847,19 @@ impl Filter {
             }
         }
         Outcome::Done
+    }
+
+    /// Which failregexes can match `buf` at all (one linear pass).
+    fn candidates(&self, buf: &str) -> Vec<bool> {
+        let mut v = vec![false; self.fail.len()];
+        match (&self.fail_set_ascii, &self.fail_set) {
+            (Some(a), _) if buf.is_ascii() => {
+                a.matches(buf.as_bytes()).iter().for_each(|i| v[i] = true)
+            }
+            (_, Some(s)) => s.matches(buf).iter().for_each(|i| v[i] = true),
+            _ => v.iter_mut().for_each(|x| *x = true),
+        }
+        v
     }
 
     /// `_mergeFailure(mlfid, fail, failRegex)`.

@@ -21,6 +21,18 @@ pub struct PyRegex {
     rust: String,
     /// A `regex`-crate pattern matching a superset (for prefilter sets).
     superset: Option<String>,
+    /// The linear pattern (or the superset pre-check) compiled with ASCII-only
+    /// classes: identical results on ASCII text, a much smaller automaton.
+    ascii: Option<regex::bytes::Regex>,
+}
+
+/// Compiles `pat` with Unicode off (for ASCII haystacks).
+pub fn ascii_regex(pat: &str) -> Option<regex::bytes::Regex> {
+    regex::bytes::RegexBuilder::new(pat)
+        .unicode(false)
+        .size_limit(64 << 20)
+        .build()
+        .ok()
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +92,7 @@ impl PyRegex {
                 return Ok(PyRegex {
                     inner: Inner::Std(re),
                     names,
+                    ascii: ascii_regex(&std_text),
                     superset: Some(std_text.clone()),
                     rust: std_text,
                 });
@@ -103,6 +116,7 @@ impl PyRegex {
         Ok(PyRegex {
             inner: Inner::Fancy(re, pre),
             names,
+            ascii: superset.as_deref().and_then(ascii_regex),
             superset,
             rust: fancy_text,
         })
@@ -147,8 +161,20 @@ impl PyRegex {
     /// Python's `search(hay, pos)`: look-behind and `\b` see text before `pos`,
     /// `^` matches only at 0.
     pub fn search_at(&self, hay: &str, pos: usize) -> Result<Option<Caps>, Overflow> {
+        let ascii = match &self.ascii {
+            Some(a) if hay.is_ascii() => Some(a),
+            _ => None,
+        };
         match &self.inner {
             Inner::Std(re) => {
+                if let Some(a) = ascii {
+                    let mut locs = a.capture_locations();
+                    if a.captures_read_at(&mut locs, hay.as_bytes(), pos).is_none() {
+                        return Ok(None);
+                    }
+                    let spans = (0..locs.len()).map(|i| locs.get(i)).collect();
+                    return Ok(Some(Caps { spans }));
+                }
                 let mut locs = re.capture_locations();
                 if re.captures_read_at(&mut locs, hay, pos).is_none() {
                     return Ok(None);
@@ -157,7 +183,12 @@ impl PyRegex {
                 Ok(Some(Caps { spans }))
             }
             Inner::Fancy(re, pre) => {
-                if pre.as_ref().is_some_and(|p| !p.is_match_at(hay, pos)) {
+                let pass = match (ascii, pre) {
+                    (Some(a), _) => a.is_match_at(hay.as_bytes(), pos),
+                    (None, Some(p)) => p.is_match_at(hay, pos),
+                    (None, None) => true,
+                };
+                if !pass {
                     return Ok(None);
                 }
                 self.fancy_captures(re, hay, pos)
@@ -187,6 +218,14 @@ impl PyRegex {
 
     /// Python's `search(hay) is not None`.
     pub fn is_match(&self, hay: &str) -> Result<bool, Overflow> {
+        if let Some(a) = self.ascii.as_ref().filter(|_| hay.is_ascii()) {
+            if !a.is_match(hay.as_bytes()) {
+                return Ok(false);
+            }
+            if self.is_linear() {
+                return Ok(true);
+            }
+        }
         match &self.inner {
             Inner::Std(re) => Ok(re.is_match(hay)),
             Inner::Fancy(re, pre) => {
