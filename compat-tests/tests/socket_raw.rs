@@ -186,3 +186,82 @@ fn pipelined_fragmented_and_closed_like_upstream() {
     assert_eq!(theirs.last().unwrap(), "after close: Closed");
     assert_eq!(ours, theirs);
 }
+
+/// Non-loopback IPv4 addresses of this host's interfaces.
+fn interface_ipv4() -> Vec<std::net::Ipv4Addr> {
+    let mut out = Vec::new();
+    // SAFETY: getifaddrs fills a list that is walked read-only and freed once.
+    unsafe {
+        let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+        if libc::getifaddrs(&mut head) != 0 {
+            return out;
+        }
+        let mut p = head;
+        while !p.is_null() {
+            let a = (*p).ifa_addr;
+            if !a.is_null() && (*a).sa_family as i32 == libc::AF_INET {
+                let sin = &*(a as *const libc::sockaddr_in);
+                let ip = std::net::Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr));
+                if !ip.is_loopback() {
+                    out.push(ip);
+                }
+            }
+            p = (*p).ifa_next;
+        }
+        libc::freeifaddrs(head);
+    }
+    out
+}
+
+/// Addresses `localhost` and the host name resolve to (upstream's `getSelfIPs`).
+fn name_ips() -> Vec<std::net::IpAddr> {
+    use std::net::ToSocketAddrs;
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is large enough and NUL-terminated by gethostname on success.
+    let host = unsafe {
+        libc::gethostname(buf.as_mut_ptr().cast(), buf.len());
+        std::ffi::CStr::from_ptr(buf.as_ptr().cast())
+            .to_string_lossy()
+            .into_owned()
+    };
+    ["localhost".to_string(), host]
+        .iter()
+        .flat_map(|n| (n.as_str(), 0u16).to_socket_addrs().into_iter().flatten())
+        .map(|sa| sa.ip())
+        .collect()
+}
+
+/// `ignoreself` means the addresses the host *names* resolve to (`localhost`, host
+/// name, FQDN), not every interface address: a failure from an interface address that
+/// no host name resolves to is counted (`attempt` answers 1), like upstream.
+#[test]
+fn ignoreself_is_by_host_names_not_interfaces() {
+    if !Impl::Upstream.available() {
+        return;
+    }
+    let names = name_ips();
+    let Some(ip) = interface_ipv4()
+        .into_iter()
+        .find(|ip| !names.contains(&std::net::IpAddr::V4(*ip)))
+    else {
+        eprintln!("SKIP: every interface address is also a host-name address here");
+        return;
+    };
+    let req = format!("['set', 'sshd', 'attempt', '{ip}', 'failure from own interface']");
+    let r2 = req.clone();
+    let (theirs, ours) = both(
+        move || one_reply(Impl::Upstream, &req),
+        move || one_reply(Impl::Ours, &r2),
+    );
+    assert_eq!(theirs, "Ok(Int(1))", "harness check: upstream counts {ip}");
+    assert_eq!(ours, theirs, "attempt from interface address {ip}");
+}
+
+/// The decoded reply to one request (a Python literal) on a fresh server.
+fn one_reply(imp: Impl, literal: &str) -> String {
+    let setup = Setup::new();
+    let d = Daemon::start(imp, &setup);
+    let p = py_pickles(&[literal.to_string()]);
+    let mut c = Conn::open(d.sock()).unwrap();
+    shown(&setup, &c.exchange(&p[0]))
+}
