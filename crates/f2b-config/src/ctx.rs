@@ -126,9 +126,33 @@ pub fn get_options(
     convert: bool,
 ) -> Result<OMap<Value>, Error> {
     let vars = to_vars(p_opts);
+    get_options_with(
+        ctx,
+        cfg,
+        sec,
+        template,
+        &|n| p_opts.contains_key(n),
+        &vars,
+        should_exist,
+        convert,
+    )
+}
+
+/// [`get_options`] with the pre-set names given as a predicate and the vars ready.
+#[allow(clippy::too_many_arguments)]
+pub fn get_options_with(
+    ctx: &mut Ctx,
+    cfg: &Config,
+    sec: &str,
+    template: &[OptSpec],
+    preset: &dyn Fn(&str) -> bool,
+    vars: &[(String, String)],
+    should_exist: bool,
+    convert: bool,
+) -> Result<OMap<Value>, Error> {
     let mut values = OMap::new();
     for &(ty, name, default) in template {
-        if p_opts.contains_key(name) {
+        if preset(name) {
             continue;
         }
         let got = if sec != "DEFAULT" && !cfg.has_section(sec) {
@@ -137,7 +161,7 @@ pub fn get_options(
                 format!("No section: {}", f2b_ini::loader::py_repr_str(sec)),
             ))
         } else {
-            cfg.get_opt(sec, name, &vars)
+            cfg.get_opt(sec, name, vars)
         };
         match got {
             Ok(Some(v)) => {

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use f2b_ini::{split_conditional, Config, Level, OMap};
 use f2b_protocol::Value;
 
-use crate::ctx::{get_options, py_str, to_vars, Ctx, OptSpec, OptType};
+use crate::ctx::{get_options_with, py_str, to_vars, Ctx, OptSpec, OptType};
 use crate::error::Error;
 use crate::helpers::{as_bool, py_int};
 use crate::shlex::shlex_split;
@@ -55,7 +55,6 @@ pub struct DefInit {
     pub jail: String,
     /// `_initOpts`: jail-spec arguments, `[Init]` options, `known/*`.
     pub init_opts: OMap<String>,
-    p_opts: OMap<Value>,
     vars: Vec<(String, String)>,
     /// `_opts`: `[Definition]` options read.
     pub opts: OMap<Value>,
@@ -76,7 +75,6 @@ impl DefInit {
             file,
             jail: jail.to_string(),
             init_opts,
-            p_opts: OMap::new(),
             vars: Vec::new(),
             opts: OMap::new(),
             def_cache: OMap::new(),
@@ -104,14 +102,28 @@ impl DefInit {
         p_opts: &OMap<Value>,
         all: bool,
     ) -> Result<(), Error> {
-        let mut p = p_opts.clone();
-        for (k, v) in self.init_opts.iter() {
-            p.insert(k.clone(), Value::Str(v.clone()));
-        }
+        // upstream merges the jail's options with the init options (init wins) and uses
+        // the result both as the names to skip and as interpolation vars
+        let mut vars = to_vars(p_opts);
+        vars.extend(
+            self.init_opts
+                .iter()
+                .map(|(k, v)| (f2b_ini::py::lower(k), v.clone())),
+        );
+        let init = &self.init_opts;
+        let preset = |n: &str| p_opts.contains_key(n) || init.contains_key(n);
         let cfg = self.cfg.clone();
-        self.opts = get_options(ctx, &cfg, "Definition", self.config_opts, &p, false, false)?;
-        self.vars = to_vars(&p);
-        self.p_opts = p;
+        self.opts = get_options_with(
+            ctx,
+            &cfg,
+            "Definition",
+            self.config_opts,
+            &preset,
+            &vars,
+            false,
+            false,
+        )?;
+        self.vars = vars;
         if cfg.has_section("Init") {
             for opt in cfg.options("Init", false)? {
                 if opt == "__name__" {
