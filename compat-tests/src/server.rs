@@ -109,10 +109,48 @@ impl Scratch {
             .collect()
     }
 
+    /// Replaces the jail's action line (e.g. a stock action copied with
+    /// [`Scratch::copy_stock_actions`]) and its bantime.
+    pub fn set_action(&self, action: &str, bantime: &str) {
+        let p = self.path("etc/jail.conf");
+        let text = std::fs::read_to_string(&p).unwrap();
+        let out: Vec<String> = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("action = ") {
+                    format!("action = {action}")
+                } else if l.starts_with("bantime = ") {
+                    format!("bantime = {bantime}")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        std::fs::write(&p, out.join("\n") + "\n").unwrap();
+    }
+
+    /// Copies stock action files from Debian's installed configuration into the
+    /// scratch configuration (at test time; nothing is copied into the repository).
+    pub fn copy_stock_actions(&self, names: &[&str]) -> std::io::Result<()> {
+        for n in names {
+            std::fs::copy(
+                Path::new(crate::STOCK_CONF).join("action.d").join(n),
+                self.path("etc/action.d").join(n),
+            )?;
+        }
+        Ok(())
+    }
+
     /// Starts a server binary in the foreground on this configuration
     /// (`-f -x -c etc`), and waits until it answers `ping`.
     pub fn start(&self, server_bin: &Path) -> Running {
-        let child = Command::new(server_bin)
+        self.start_cmd(Command::new(server_bin))
+    }
+
+    /// Like [`Scratch::start`] with a prepared command (e.g. `ip netns exec … server`).
+    pub fn start_cmd(&self, mut cmd: Command) -> Running {
+        let server_bin = format!("{cmd:?}");
+        let child = cmd
             .args(["-f", "-x", "-c", &self.conf()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -129,7 +167,7 @@ impl Scratch {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("server {} did not answer within 20 s", server_bin.display());
+        panic!("server {server_bin} did not answer within 20 s");
     }
 
     /// Waits until `pred` holds for the action lines (at most `max`).

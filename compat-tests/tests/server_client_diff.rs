@@ -116,6 +116,13 @@ fn real_client_sees_the_same_answers_from_both_servers() {
         srv.wait(std::time::Duration::from_secs(15));
         r
     };
+    // the transcript must show a working session, not two identical failures
+    let all = expected.join("\n");
+    assert!(all.contains("Server replied: pong"), "{all}");
+    assert!(
+        all.contains("Banned IP list:\t192.0.2.1 192.0.2.2 2001:db8::bad"),
+        "{all}"
+    );
     let mut diffs = Vec::new();
     for (e, g) in expected.iter().zip(&got) {
         if e != g {
