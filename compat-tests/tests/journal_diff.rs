@@ -338,6 +338,7 @@ fn directories_globs_and_flags_open_the_same_files() {
         (format!("journalfiles={d}/*.journal"), 20),
         (format!("journalfiles={d}/a.journal {d}/a.journal"), 10),
         (format!("journalpath={d},journalflags=4"), 0),
+        ("namespace=f2bnosuchns".to_string(), 0),
     ];
     for (opts, expect) in cases {
         let spec = format!("systemd-journal[{opts}]");
