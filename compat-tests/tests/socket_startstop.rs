@@ -7,9 +7,10 @@
 //! ([`ClientBeside`]). Our client finds our server beside itself the same way.
 //!
 //! Session per pairing: `start`, `start` (already running), `status`, `stop`, `stop`
-//! (not running), `status`. After `start`, the pid file names a live process that runs
-//! the expected server binary and the configured jails are up; after `stop`, that
-//! process is gone and the socket removed.
+//! (not running), `status`, then with a stale socket file `start` (refused) and
+//! `-x start`, `stop`. After `start`, the pid file names a live process that runs the
+//! expected server binary and the configured jails are up; after `stop`, that process
+//! is gone and the socket removed.
 
 use compat_tests::e2e::wait_until;
 use compat_tests::socket::{
@@ -74,6 +75,23 @@ fn session(client_bin: &Path, server_exe: Option<PathBuf>) -> Vec<Run> {
     assert!(!setup.sock.exists(), "socket left behind after `stop`");
     runs.push(client(client_bin, &setup, &["stop"]));
     runs.push(client(client_bin, &setup, &["status"]));
+
+    // a stale socket file: `start` refuses, `-x start` removes it and starts
+    std::fs::create_dir_all(setup.sock.parent().unwrap()).unwrap();
+    std::fs::write(&setup.sock, "").unwrap();
+    runs.push(client(client_bin, &setup, &["start"]));
+    assert!(
+        live_pid(&setup.pidfile).is_none(),
+        "`start` ran over a stale socket"
+    );
+    runs.push(client(client_bin, &setup, &["-x", "start"]));
+    let pid = live_pid(&setup.pidfile).expect("a live server after `-x start`");
+    runs.push(client(client_bin, &setup, &["stop"]));
+    let gone = wait_until(Duration::from_secs(15), Duration::from_millis(20), || {
+        // SAFETY: signal 0 only checks existence.
+        unsafe { libc::kill(pid, 0) != 0 }
+    });
+    assert!(gone, "server {pid} still runs after the second `stop`");
     runs
 }
 
