@@ -100,6 +100,7 @@ impl JournalSource {
             idle: idle.clone(),
             path: Arc::new(PathBuf::from(JOURNAL_NAME)),
             in_operation: false,
+            last_error: None,
             ticks: 0,
         };
         let thread = std::thread::Builder::new()
@@ -169,6 +170,8 @@ struct Run {
     path: Arc<PathBuf>,
     in_operation: bool,
     ticks: u64,
+    /// The last error reported (a persisting error is reported once).
+    last_error: Option<String>,
 }
 
 impl Run {
@@ -192,10 +195,15 @@ impl Run {
         }
     }
 
-    fn error(&self, e: &Error) -> bool {
+    fn error(&mut self, e: &Error) -> bool {
+        let message = e.to_string();
+        if self.last_error.as_deref() == Some(message.as_str()) {
+            return self.active();
+        }
+        self.last_error = Some(message.clone());
         self.send(TailEvent::Error {
             path: self.path.clone(),
-            message: e.to_string(),
+            message,
         })
     }
 
@@ -302,7 +310,10 @@ impl Run {
             while self.active() {
                 self.ticks += 1;
                 let line = match self.reader.next_line() {
-                    Ok(Some(l)) => l,
+                    Ok(Some(l)) => {
+                        self.last_error = None;
+                        l
+                    }
                     Ok(None) => {
                         if !self.in_operation && !self.go_in_operation() {
                             return;
