@@ -6,7 +6,7 @@
 //! ours, a copy of Debian's client script is put next to a symlink to our server
 //! ([`ClientBeside`]). Our client finds our server beside itself the same way.
 //!
-//! Session per pairing: `start`, `start` (already running), `status`, `stop`, `stop`
+//! Session per pairing: `start`, `start` (already running), `status`, `restart`, `stop`, `stop`
 //! (not running), `status`, then with a stale socket file `start` (refused) and
 //! `-x start`, `stop`. After `start`, the pid file names a live process that runs the
 //! expected server binary and the configured jails are up; after `stop`, that process
@@ -51,7 +51,7 @@ fn session(client_bin: &Path, server_exe: Option<PathBuf>) -> Vec<Run> {
         "pid {pid} is not a fail2ban-server: {}",
         String::from_utf8_lossy(&cmdline)
     );
-    if let Some(exe) = server_exe {
+    if let Some(exe) = &server_exe {
         let running = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
         assert_eq!(
             running,
@@ -66,12 +66,22 @@ fn session(client_bin: &Path, server_exe: Option<PathBuf>) -> Vec<Run> {
     );
     runs.push(client(client_bin, &setup, &["start"]));
     runs.push(client(client_bin, &setup, &["status"]));
+    // `restart`: stop, wait, start a new process
+    runs.push(client(client_bin, &setup, &["restart"]));
+    let old = pid;
+    let pid = live_pid(&setup.pidfile).expect("a live server after `restart`");
+    assert_ne!(pid, old, "`restart` kept the old process");
+    assert!(ends(old), "old server {old} survived `restart`");
+    if let Some(exe) = &server_exe {
+        let running = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+        assert_eq!(
+            &running,
+            &exe.canonicalize().unwrap(),
+            "`restart` ran another server"
+        );
+    }
     runs.push(client(client_bin, &setup, &["stop"]));
-    let gone = wait_until(Duration::from_secs(15), Duration::from_millis(20), || {
-        // SAFETY: signal 0 only checks existence.
-        unsafe { libc::kill(pid, 0) != 0 }
-    });
-    assert!(gone, "server {pid} still runs after `stop`");
+    assert!(ends(pid), "server {pid} still runs after `stop`");
     assert!(!setup.sock.exists(), "socket left behind after `stop`");
     runs.push(client(client_bin, &setup, &["stop"]));
     runs.push(client(client_bin, &setup, &["status"]));
@@ -87,12 +97,21 @@ fn session(client_bin: &Path, server_exe: Option<PathBuf>) -> Vec<Run> {
     runs.push(client(client_bin, &setup, &["-x", "start"]));
     let pid = live_pid(&setup.pidfile).expect("a live server after `-x start`");
     runs.push(client(client_bin, &setup, &["stop"]));
-    let gone = wait_until(Duration::from_secs(15), Duration::from_millis(20), || {
-        // SAFETY: signal 0 only checks existence.
-        unsafe { libc::kill(pid, 0) != 0 }
-    });
-    assert!(gone, "server {pid} still runs after the second `stop`");
+    assert!(ends(pid), "server {pid} still runs after the second `stop`");
     runs
+}
+
+/// Waits (15 s) until process `pid` has ended (gone, or a zombie nobody reaped yet).
+fn ends(pid: i32) -> bool {
+    wait_until(Duration::from_secs(15), Duration::from_millis(20), || {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => true,
+            // the state follows the parenthesised command name
+            Ok(st) => st
+                .rsplit_once(") ")
+                .is_some_and(|(_, r)| r.starts_with('Z')),
+        }
+    })
 }
 
 fn expected() -> Vec<Run> {
