@@ -222,6 +222,15 @@ fn hostile(imp: Impl) {
         c.send(&big[..12 << 20]);
         drop(c);
     }
+    {
+        // 80 MiB without an end marker, then EOF: a size limit (ours: 64 MiB) may
+        // answer and close early, upstream buffers it all; neither may hang
+        let huge = vec![b'B'; 80 << 20];
+        let mut c = Conn::open(d.sock()).unwrap();
+        c.send(&huge);
+        let _ = c.s.shutdown(std::net::Shutdown::Write);
+        assert_refused(imp, "80 MiB unterminated frame", &c.read_reply());
+    }
     assert_alive(imp, &d, "oversized frames");
 
     for (what, p) in [
