@@ -173,7 +173,7 @@ for side in upstream ours; do
     /usr/bin/fail2ban-client -c "$WORK/$side/conf" stop > /dev/null 2>&1 || true
 done
 
-echo "status sshd, $DUR s per cell, $(nproc) cores, $(uname -m)"
+echo "status sshd, $DUR s per cell, $(nproc) cores, $(uname -m), load average at the end:$(uptime | sed "s/.*load average://")"
 echo
 echo "| load | Debian fail2ban-server 1.0.2 | ours |"
 echo "|---|---:|---:|"
