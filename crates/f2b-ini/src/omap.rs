@@ -9,30 +9,32 @@ use std::sync::OnceLock;
 /// Size from which a hash index is kept.
 const INDEX_FROM: usize = 12;
 
-/// FNV-1a: keys are short option names, no adversary to defend against.
+/// Fx-style hash (8 bytes per step): keys are short option names, no adversary to
+/// defend against.
 #[derive(Default)]
-struct Fnv(u64);
+struct FxLike(u64);
 
-impl Hasher for Fnv {
+impl Hasher for FxLike {
     fn finish(&self) -> u64 {
         self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf29ce484222325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h ^= *b as u64;
-            h = h.wrapping_mul(0x100000001b3);
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ b as u64).wrapping_mul(K);
         }
         self.0 = h;
     }
 }
 
-type Index = HashMap<String, usize, BuildHasherDefault<Fnv>>;
+type Index = HashMap<String, usize, BuildHasherDefault<FxLike>>;
 
 /// Insertion-ordered map from `String` keys to `V`.
 #[derive(Debug, Clone)]
