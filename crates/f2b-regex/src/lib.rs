@@ -511,8 +511,8 @@ impl App<'_> {
         let max_lines = self.filter.as_ref().map_or(1, Filter::max_lines);
         let lines: Vec<String>;
         if Path::new(&log).is_file() {
-            let bytes = match std::fs::read(&log) {
-                Ok(b) => b,
+            let file = match std::fs::File::open(&log) {
+                Ok(f) => f,
                 Err(e) => {
                     outln!(self.out, "{e}");
                     return false;
@@ -525,7 +525,10 @@ impl App<'_> {
                 enc.to_lowercase().as_str(),
                 "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1"
             );
-            lines = split_file_lines(&bytes, latin1);
+            self.output("");
+            self.process(FileLines::new(file, latin1), err);
+            self.print_stats();
+            return true;
         } else if log.starts_with("systemd-journal") {
             outln!(self.out, "Error: systemd library not found. Exiting...");
             return false;
@@ -549,12 +552,12 @@ impl App<'_> {
             self.output("`-");
         }
         self.output("");
-        self.process(&lines, err);
+        self.process(lines.into_iter(), err);
         self.print_stats();
         true
     }
 
-    fn process(&mut self, lines: &[String], _err: &mut dyn Write) {
+    fn process(&mut self, lines: impl Iterator<Item = String>, _err: &mut dyn Write) {
         let t0 = Instant::now();
         let now = now();
         let out_fmt = self.o.out.clone();
@@ -629,7 +632,9 @@ impl App<'_> {
                 let multiple = ret.len() > 1;
                 if let Some(r) = self.p.fail.get_mut(f.regex) {
                     r.stats += 1;
-                    r.ips.push((f.id.clone(), f.time, multiple));
+                    if self.o.verbose > 0 {
+                        r.ips.push((f.id.clone(), f.time, multiple));
+                    }
                 }
             }
             if !f.nofail() {
@@ -929,21 +934,38 @@ fn debuggex_url(sample: &str, regex: &str, multiline: bool, usedns: &str) -> Str
     s
 }
 
-/// Lines of a file as upstream's `FileContainer` yields them: split at `\n`,
-/// invalid UTF-8 replaced, an incomplete last line (no `\n`) dropped.
-fn split_file_lines(bytes: &[u8], latin1: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = bytes;
-    while let Some(p) = rest.iter().position(|&b| b == b'\n') {
-        let l = &rest[..=p];
-        out.push(if latin1 {
-            l.iter().map(|&b| b as char).collect()
-        } else {
-            String::from_utf8_lossy(l).into_owned()
-        });
-        rest = &rest[p + 1..];
+/// Lines of a file as upstream's `FileContainer` yields them, streamed: split at
+/// `\n`, invalid UTF-8 replaced, an incomplete last line (no `\n`) dropped.
+struct FileLines {
+    r: std::io::BufReader<std::fs::File>,
+    buf: Vec<u8>,
+    latin1: bool,
+}
+
+impl FileLines {
+    fn new(f: std::fs::File, latin1: bool) -> FileLines {
+        FileLines {
+            r: std::io::BufReader::with_capacity(1 << 16, f),
+            buf: Vec::new(),
+            latin1,
+        }
     }
-    out
+}
+
+impl Iterator for FileLines {
+    type Item = String;
+    fn next(&mut self) -> Option<String> {
+        use std::io::BufRead;
+        self.buf.clear();
+        match self.r.read_until(b'\n', &mut self.buf) {
+            Ok(n) if n > 0 && self.buf.last() == Some(&b'\n') => Some(if self.latin1 {
+                self.buf.iter().map(|&b| b as char).collect()
+            } else {
+                String::from_utf8_lossy(&self.buf).into_owned()
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// DNS lookup for `usedns = yes|warn` (`DNSUtils.dnsToIp`).
