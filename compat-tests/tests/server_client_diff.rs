@@ -66,11 +66,15 @@ const SESSION: &[&[&str]] = &[
 ];
 
 fn run_session(sc: &Scratch) -> Vec<String> {
+    run_session_with(CLIENT.as_ref(), sc)
+}
+
+fn run_session_with(client: &std::path::Path, sc: &Scratch) -> Vec<String> {
     let dir = sc.dir.path().display().to_string();
     SESSION
         .iter()
         .map(|args| {
-            let out = Command::new(CLIENT)
+            let out = Command::new(client)
                 .arg("-c")
                 .arg(sc.conf())
                 .args(*args)
@@ -129,6 +133,52 @@ fn real_client_sees_the_same_answers_from_both_servers() {
             diffs.push(format!("--- upstream\n{e}\n+++ ours\n{g}"));
         }
     }
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n\n")
+    );
+}
+
+/// Our client against our server prints what the real client prints against the real
+/// server (stdout and exit codes; log lines on stderr carry times and pids).
+#[test]
+fn our_client_and_server_match_the_real_pair() {
+    if !require_oracle(CLIENT) || !require_oracle(SERVER) {
+        return;
+    }
+    let theirs = Scratch::new("600");
+    let ours = Scratch::new("600");
+    let expected = {
+        let mut srv = theirs.start(SERVER.as_ref());
+        let r = run_session(&theirs);
+        let _ = Command::new(CLIENT)
+            .arg("-c")
+            .arg(theirs.conf())
+            .arg("stop")
+            .output();
+        srv.wait(std::time::Duration::from_secs(15));
+        r
+    };
+    let client = bin("fail2ban-client");
+    let got = {
+        let mut srv = ours.start(&bin("fail2ban-server"));
+        let r = run_session_with(&client, &ours);
+        let _ = Command::new(&client)
+            .arg("-c")
+            .arg(ours.conf())
+            .arg("stop")
+            .output();
+        srv.wait(std::time::Duration::from_secs(15));
+        r
+    };
+    let diffs: Vec<String> = expected
+        .iter()
+        .zip(&got)
+        .filter(|(e, g)| e != g)
+        .map(|(e, g)| format!("--- upstream\n{e}\n+++ ours\n{g}"))
+        .collect();
     assert!(
         diffs.is_empty(),
         "{} differences:\n{}",
