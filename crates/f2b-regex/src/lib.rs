@@ -68,6 +68,9 @@ struct Pending {
 
 struct App<'a> {
     o: Opts,
+    backend: &'static str,
+    /// The filter's last `journalmatch` line (upstream keeps only the last).
+    flt_journalmatch: Option<Vec<String>>,
     out: &'a mut dyn Write,
     maxlines_limit: usize,
     p: Pending,
@@ -132,6 +135,8 @@ pub fn run(prog: &str, args: &[String], out: &mut dyn Write, err: &mut dyn Write
         outln!(out, "\nRunning tests\n=============\n");
     }
     let mut app = App {
+        backend: "auto",
+        flt_journalmatch: None,
         maxlines_limit: 20,
         o,
         out,
@@ -376,7 +381,7 @@ impl App<'_> {
                     .collect();
                 full_spec = format!("{spec}[{}]", parts.join(", "));
             }
-            let backend = vec![("backend".to_string(), "auto".to_string())];
+            let backend = vec![("backend".to_string(), self.backend.to_string())];
             let def = match f2b_config::read_filter(Path::new(&spec_dir), &full_spec, &backend) {
                 Ok(d) => d,
                 Err(e) => {
@@ -411,6 +416,11 @@ impl App<'_> {
                         "ERROR: Invalid value for datepattern ({dp:?}) read from {value}: {e}"
                     );
                     return false;
+                }
+            }
+            if let Some(jm) = def.journalmatch.last() {
+                if self.o.journalmatch.is_none() {
+                    self.flt_journalmatch = Some(jm.clone());
                 }
             }
             if fail {
@@ -448,8 +458,10 @@ impl App<'_> {
             .prefregex(self.p.prefregex.as_deref())
             .maxlines(self.p.maxlines.unwrap_or(1))
             .logtimezone(self.o.timezone.as_deref());
-        if let Some(Some(dp)) = &self.p.datepattern {
-            b = b.datepattern(Some(dp));
+        match &self.p.datepattern {
+            Some(Some(dp)) => b = b.datepattern(Some(dp)),
+            Some(None) => b = b.no_date_detector(),
+            None => {}
         }
         let fails: Vec<String> = self.p.fail.iter().map(|r| r.regex.clone()).collect();
         let ignores: Vec<String> = self.p.ignore.iter().map(|r| r.regex.clone()).collect();
@@ -494,6 +506,10 @@ impl App<'_> {
             }
         }
         let log = self.o.args[0].clone();
+        let journal = log.starts_with("systemd-journal") && !Path::new(&log).is_file();
+        if journal {
+            self.backend = "systemd";
+        }
         let re = self.o.args[1].clone();
         if !self.read_regex(&re, true) {
             return false;
@@ -503,6 +519,10 @@ impl App<'_> {
             if !self.read_regex(&ig, false) {
                 return false;
             }
+        }
+        if journal && self.p.datepattern.is_none() {
+            // upstream: setDatePattern(None), journal lines carry their time
+            self.p.datepattern = Some(None);
         }
         if let Err(e) = self.build_filter() {
             outln!(self.out, "ERROR: {e}");
@@ -529,9 +549,8 @@ impl App<'_> {
             self.process(FileLines::new(file, latin1), err);
             self.print_stats();
             return true;
-        } else if log.starts_with("systemd-journal") {
-            outln!(self.out, "Error: systemd library not found. Exiting...");
-            return false;
+        } else if journal {
+            return self.run_journal(&log, err);
         } else if max_lines <= 1 && !log.contains('\n') {
             self.output(&format!(
                 "Use      single line : {}",
@@ -557,16 +576,82 @@ impl App<'_> {
         true
     }
 
-    fn process(&mut self, lines: impl Iterator<Item = String>, _err: &mut dyn Write) {
+    fn run_journal(&mut self, log: &str, err: &mut dyn Write) -> bool {
+        use f2b_journal::{EntryFormatter, JournalArgs, JournalReader};
+        self.output("Use         systemd journal");
+        let enc = self.o.encoding.clone();
+        self.output(&format!("Use         encoding : {enc}"));
+        let opts = match extract_options(log) {
+            Ok((_, o)) => o,
+            Err(e) => {
+                outln!(self.out, "{e}");
+                return false;
+            }
+        };
+        let latin1 = matches!(
+            enc.to_lowercase().as_str(),
+            "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1"
+        );
+        let fmt = EntryFormatter::local(if latin1 {
+            f2b_tail::Encoding::Latin1
+        } else {
+            f2b_tail::Encoding::Utf8
+        });
+        let reader = JournalArgs::from_options(&opts).and_then(|a| JournalReader::open(&a, fmt));
+        let mut reader = match reader {
+            Ok(r) => r,
+            Err(e) if e.kind == f2b_journal::ErrorKind::LibraryMissing => {
+                outln!(self.out, "Error: systemd library not found. Exiting...");
+                return false;
+            }
+            Err(e) => {
+                outln!(self.out, "{e}");
+                return false;
+            }
+        };
+        let words: Option<Vec<String>> = match &self.o.journalmatch {
+            Some(m) => Some(shlex_words(m)),
+            None => self.flt_journalmatch.clone(),
+        };
+        if let Some(words) = words.filter(|w| !w.is_empty()) {
+            if let Err(e) = reader.add_match(&words) {
+                outln!(self.out, "{e}");
+                return false;
+            }
+            self.output(&format!("Use    journal match : {}", words.join(" ")));
+        }
+        self.output("");
+        let it = std::iter::from_fn(|| reader.next_line().ok().flatten())
+            .map(|l| (l.joined(), Some((l.tuple(), l.time))));
+        self.process_entries(it, err);
+        self.print_stats();
+        true
+    }
+
+    fn process(&mut self, lines: impl Iterator<Item = String>, err: &mut dyn Write) {
+        self.process_entries(lines.map(|l| (l, None)), err);
+    }
+
+    /// Lines, each with its (before, date, after) split and time when known
+    /// (journal entries: no date detection, no comment/empty skipping).
+    fn process_entries(
+        &mut self,
+        lines: impl Iterator<Item = (String, Option<(TupleLine, f64)>)>,
+        _err: &mut dyn Write,
+    ) {
         let t0 = Instant::now();
         let now = now();
         let out_fmt = self.o.out.clone();
-        for raw in lines {
-            let line = raw.trim_end_matches(['\r', '\n']);
-            if line.starts_with('#') || line.is_empty() {
+        for (raw, dated) in lines {
+            let line = if dated.is_some() {
+                raw.as_str()
+            } else {
+                raw.trim_end_matches(['\r', '\n'])
+            };
+            if dated.is_none() && (line.starts_with('#') || line.is_empty()) {
                 continue;
             }
-            let (stripped, ret, is_ignored) = self.test_regex(line, now);
+            let (stripped, ret, is_ignored) = self.test_regex(line, dated, now);
             if let Some(fmt) = &out_fmt {
                 if !ret.is_empty() && !is_ignored {
                     self.print_out(fmt, &ret);
@@ -605,7 +690,12 @@ impl App<'_> {
         self.elapsed = Some(t0.elapsed().as_secs_f64());
     }
 
-    fn test_regex(&mut self, line: &str, now: f64) -> (String, Vec<Failure>, bool) {
+    fn test_regex(
+        &mut self,
+        line: &str,
+        dated: Option<(TupleLine, f64)>,
+        now: f64,
+    ) -> (String, Vec<Failure>, bool) {
         let Some(filter) = self.filter.as_mut() else {
             return (String::new(), Vec::new(), false);
         };
@@ -616,7 +706,10 @@ impl App<'_> {
             Vec::new()
         };
         let full_buffer = org_buf.len() >= max_lines;
-        let res = filter.process_line(line, now);
+        let res = match dated {
+            Some((t, time)) => filter.process_line_with_date(t, time, now),
+            None => filter.process_line(line, now),
+        };
         if res.over_limit {
             self.over_limit += 1;
         }
@@ -966,6 +1059,44 @@ impl Iterator for FileLines {
             _ => None,
         }
     }
+}
+
+/// `shlex.split` for `-m` (quotes and backslashes; enough for journal matches).
+fn shlex_words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut have = false;
+    let mut q: Option<char> = None;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match (q, c) {
+            (None, c) if c.is_whitespace() => {
+                if have {
+                    out.push(std::mem::take(&mut cur));
+                    have = false;
+                }
+            }
+            (None, '\'') | (None, '"') => {
+                q = Some(c);
+                have = true;
+            }
+            (Some(qc), c) if c == qc => q = None,
+            (Some('"') | None, '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                    have = true;
+                }
+            }
+            (_, c) => {
+                cur.push(c);
+                have = true;
+            }
+        }
+    }
+    if have {
+        out.push(cur);
+    }
+    out
 }
 
 /// DNS lookup for `usedns = yes|warn` (`DNSUtils.dnsToIp`).
