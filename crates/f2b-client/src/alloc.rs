@@ -4,11 +4,13 @@
 //! allocator spends about a third of the run in them. Blocks up to 1 KiB are carved
 //! from 256 KiB chunks and recycled through per-size free lists (never returned to
 //! the system, which is fine for a process that lives for milliseconds); everything
-//! else goes to the system allocator. A spin lock keeps it sound if threads appear.
+//! else goes to the system allocator. Each thread uses one of a few arenas (its own
+//! spin lock, so threads rarely contend); a block freed by another thread simply joins
+//! that thread's free list, which is sound because chunks are never returned.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::cell::{Cell, UnsafeCell};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 const GRAIN: usize = 16;
 const MAX_SMALL: usize = 1024;
@@ -21,25 +23,42 @@ struct State {
     end: *mut u8,
 }
 
-/// The allocator; install with `#[global_allocator]`.
-pub struct FastAlloc {
+const ARENAS: usize = 4;
+
+struct Arena {
     lock: AtomicBool,
     state: UnsafeCell<State>,
 }
 
-// SAFETY: all access to `state` happens under `lock`.
+/// The allocator; install with `#[global_allocator]`.
+pub struct FastAlloc {
+    arenas: [Arena; ARENAS],
+    next: AtomicUsize,
+}
+
+// SAFETY: all access to an arena's `state` happens under that arena's `lock`.
 unsafe impl Sync for FastAlloc {}
+
+thread_local! {
+    /// This thread's arena (`usize::MAX` = not chosen yet).
+    static SLOT: Cell<usize> = const { Cell::new(usize::MAX) };
+}
 
 impl FastAlloc {
     /// A new allocator (const, for a `static`).
     pub const fn new() -> Self {
-        FastAlloc {
+        #[allow(clippy::declare_interior_mutable_const)]
+        const ARENA: Arena = Arena {
             lock: AtomicBool::new(false),
             state: UnsafeCell::new(State {
                 free: [std::ptr::null_mut(); CLASSES],
                 cur: std::ptr::null_mut(),
                 end: std::ptr::null_mut(),
             }),
+        };
+        FastAlloc {
+            arenas: [ARENA; ARENAS],
+            next: AtomicUsize::new(0),
         }
     }
 
@@ -47,8 +66,21 @@ impl FastAlloc {
         layout.size() <= MAX_SMALL && layout.align() <= GRAIN
     }
 
+    fn arena(&self) -> &Arena {
+        let slot = SLOT
+            .try_with(|s| {
+                if s.get() == usize::MAX {
+                    s.set(self.next.fetch_add(1, Ordering::Relaxed) % ARENAS);
+                }
+                s.get()
+            })
+            .unwrap_or(0);
+        &self.arenas[slot]
+    }
+
     fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        while self
+        let a = self.arena();
+        while a
             .lock
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
@@ -56,8 +88,8 @@ impl FastAlloc {
             std::hint::spin_loop();
         }
         // SAFETY: the lock is held, so this is the only reference.
-        let r = f(unsafe { &mut *self.state.get() });
-        self.lock.store(false, Ordering::Release);
+        let r = f(unsafe { &mut *a.state.get() });
+        a.lock.store(false, Ordering::Release);
         r
     }
 }

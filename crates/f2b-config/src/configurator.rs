@@ -150,7 +150,12 @@ impl Configurator {
         update_main: &[(String, Value)],
         ignore_wrong: bool,
     ) -> Result<bool, Error> {
-        // fail2ban.conf
+        self.main_options(update_main)?;
+        self.jail_options(jail, ignore_wrong)
+    }
+
+    /// `Fail2banReader.getOptions(updateMainOpt)`.
+    fn main_options(&mut self, update_main: &[(String, Value)]) -> Result<(), Error> {
         let cfg = self.f2b.take().unwrap_or_default();
         let r = get_options(
             &mut self.ctx,
@@ -193,7 +198,11 @@ impl Configurator {
                 self.main_opts.insert("thread".into(), Value::Dict(d));
             }
         }
-        // jails
+        Ok(())
+    }
+
+    /// `JailsReader.getOptions(section, ignoreWrong)`.
+    fn jail_options(&mut self, jail: Option<&str>, ignore_wrong: bool) -> Result<bool, Error> {
         let mut jcfg = self.jail_cfg.take().unwrap_or_default();
         let sections: Vec<String> = match jail {
             Some(j) => vec![j.to_string()],
@@ -237,28 +246,7 @@ impl Configurator {
 
     /// `convertToProtocol` + `getConfigStream`: the command stream.
     pub fn convert(&mut self, allow_no_files: bool) -> Result<Vec<Value>, Error> {
-        let order = |k: &str| -> Option<u32> {
-            Some(match k {
-                "thread" => 0,
-                "syslogsocket" => 11,
-                "loglevel" => 12,
-                "logtarget" => 13,
-                "allowipv6" => 14,
-                "dbfile" => 50,
-                "dbmaxmatches" | "dbpurgeage" => 51,
-                _ => return None,
-            })
-        };
-        let mut general: Vec<(u32, String, Value)> = self
-            .main_opts
-            .iter()
-            .filter_map(|(k, v)| order(k).map(|o| (o, k.clone(), v.clone())))
-            .collect();
-        general.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        let mut stream: Vec<Value> = general
-            .into_iter()
-            .map(|(_, k, v)| Value::List(vec![Value::str("set"), Value::Str(k), v]))
-            .collect();
+        let mut stream = self.general_stream();
         let mut jails = std::mem::take(&mut self.jails);
         let mut result = Ok(());
         for j in &mut jails {
@@ -282,6 +270,115 @@ impl Configurator {
         }
         self.jails = jails;
         result.map(|_| stream)
+    }
+
+    /// `getOptions` + `convertToProtocol` in one go. With many jails and no reference
+    /// from one jail section into another's `known/` options, the jails are read and
+    /// converted on two threads; results, errors and log records are then merged in
+    /// jail order, so the outcome is the sequential one.
+    pub fn read_convert(
+        &mut self,
+        jail: Option<&str>,
+        update_main: &[(String, Value)],
+        ignore_wrong: bool,
+        allow_no_files: bool,
+    ) -> Result<(bool, Vec<Value>), Error> {
+        self.main_options(update_main)?;
+        let jcfg = self.jail_cfg.take().unwrap_or_default();
+        let sections: Vec<String> = jcfg
+            .sections()
+            .filter(|s| *s != "INCLUDES")
+            .cloned()
+            .collect();
+        if jail.is_some()
+            || sections.len() < crate::parallel::MIN_JAILS
+            || crate::parallel::cross_refs(&jcfg)
+        {
+            self.jail_cfg = Some(jcfg);
+            let ok = self.jail_options(jail, ignore_wrong)?;
+            return Ok((ok, self.convert(allow_no_files)?));
+        }
+        let outcomes = crate::parallel::run(&self.ctx.basedir, jcfg, &sections, allow_no_files);
+        let mut status = 0u8;
+        let mut used = Vec::new();
+        for (i, o) in outcomes.iter().enumerate() {
+            self.ctx
+                .diags()
+                .records
+                .extend(o.read_diags.iter().cloned());
+            match &o.read {
+                Err(e) => return Err(e.clone()),
+                Ok(crate::parallel::Kind::Disabled) => {}
+                Ok(crate::parallel::Kind::Enabled) => {
+                    status |= 1;
+                    used.push(i);
+                }
+                Ok(crate::parallel::Kind::Broken) => {
+                    let skip = if ignore_wrong { " Skipping..." } else { "" };
+                    self.ctx.log(
+                        Level::Error,
+                        LOGGER,
+                        format!(
+                            "Errors in jail {}.{skip}",
+                            Value::str(o.name.as_str()).repr()
+                        ),
+                    );
+                    status |= 2;
+                    used.push(i);
+                }
+            }
+        }
+        let ok = (ignore_wrong && status & 1 != 0) || status & 2 == 0;
+        let mut stream = self.general_stream();
+        for &i in &used {
+            let o = &outcomes[i];
+            self.ctx
+                .diags()
+                .records
+                .extend(o.convert_diags.iter().cloned());
+            match &o.converted {
+                Some(Ok(s)) => stream.extend(s.iter().cloned()),
+                Some(Err(e)) => return Err(e.clone()),
+                None => unreachable!("a jail is converted unless an earlier one failed"),
+            }
+        }
+        for &i in &used {
+            if matches!(outcomes[i].read, Ok(crate::parallel::Kind::Enabled)) {
+                stream.push(Value::List(vec![
+                    Value::str("start"),
+                    Value::str(outcomes[i].name.as_str()),
+                ]));
+            }
+        }
+        // the outcomes are large and the process usually ends right after
+        std::mem::forget(outcomes);
+        Ok((ok, stream))
+    }
+
+    /// The general part of the stream (`Fail2banReader.convert`).
+    fn general_stream(&self) -> Vec<Value> {
+        let order = |k: &str| -> Option<u32> {
+            Some(match k {
+                "thread" => 0,
+                "syslogsocket" => 11,
+                "loglevel" => 12,
+                "logtarget" => 13,
+                "allowipv6" => 14,
+                "dbfile" => 50,
+                "dbmaxmatches" | "dbpurgeage" => 51,
+                _ => return None,
+            })
+        };
+        let mut general: Vec<(u32, String, Value)> = self
+            .main_opts
+            .iter()
+            .filter_map(|(k, v)| order(k).map(|o| (o, k.clone(), v.clone())))
+            .collect();
+        general.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        general
+            .into_iter()
+            .map(|(_, k, v)| Value::List(vec![Value::str("set"), Value::Str(k), v]))
+            .collect()
     }
 }
 
@@ -308,9 +405,7 @@ pub fn read_stream(
 ) -> ReadOutcome {
     let run = |c: &mut Configurator| -> Result<(bool, Vec<Value>), Error> {
         c.read_all()?;
-        let ok = c.get_options(jail, update_main, ignore_wrong)?;
-        let s = c.convert(allow_no_files)?;
-        Ok((ok, s))
+        c.read_convert(jail, update_main, ignore_wrong, allow_no_files)
     };
     match run(conf) {
         Ok((ok, s)) => ReadOutcome {
