@@ -408,26 +408,45 @@ pub fn first_line_hash(path: &str) -> String {
     }
 }
 
+/// The host's own addresses: every interface address plus the loopback ones.
+fn lookup_self_ips() -> Vec<IpAddr> {
+    let mut v = Vec::new();
+    if let Ok(addrs) = nix::ifaddrs::getifaddrs() {
+        for a in addrs {
+            let Some(sa) = a.address else { continue };
+            if let Some(s4) = sa.as_sockaddr_in() {
+                v.push(IpAddr::from_std(std::net::IpAddr::V4(s4.ip())));
+            } else if let Some(s6) = sa.as_sockaddr_in6() {
+                v.push(IpAddr::from_std(std::net::IpAddr::V6(s6.ip())));
+            }
+        }
+    }
+    v.push(IpAddr::parse("127.0.0.1"));
+    v.push(IpAddr::parse("::1"));
+    v
+}
+
 /// The outside world for ignore checks: own addresses, DNS, the ignore command.
 pub struct ServerIgnoreEnv;
 
 impl IgnoreEnv for ServerIgnoreEnv {
     fn self_ips(&mut self) -> Vec<IpAddr> {
-        let mut v = Vec::new();
-        if let Ok(addrs) = nix::ifaddrs::getifaddrs() {
-            for a in addrs {
-                let Some(sa) = a.address else { continue };
-                if let Some(s4) = sa.as_sockaddr_in() {
-                    v.push(IpAddr::from_std(std::net::IpAddr::V4(s4.ip())));
-                } else if let Some(s6) = sa.as_sockaddr_in6() {
-                    v.push(IpAddr::from_std(std::net::IpAddr::V6(s6.ip())));
-                }
+        // Interface addresses change rarely; upstream caches them too. Looking them up for
+        // every failure costs a getifaddrs() syscall round per log line.
+        use std::sync::Mutex;
+        use std::time::Instant;
+        static CACHE: Mutex<Option<(Instant, Vec<IpAddr>)>> = Mutex::new(None);
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, ips)) = cache.as_ref() {
+            if at.elapsed() < Duration::from_secs(300) {
+                return ips.clone();
             }
         }
-        v.push(IpAddr::parse("127.0.0.1"));
-        v.push(IpAddr::parse("::1"));
-        v
+        let ips = lookup_self_ips();
+        *cache = Some((Instant::now(), ips.clone()));
+        ips
     }
+
 
     fn resolve(&mut self, name: &str) -> Vec<IpAddr> {
         use std::net::ToSocketAddrs;
