@@ -447,7 +447,6 @@ impl IgnoreEnv for ServerIgnoreEnv {
         ips
     }
 
-
     fn resolve(&mut self, name: &str) -> Vec<IpAddr> {
         use std::net::ToSocketAddrs;
         match (name, 0u16).to_socket_addrs() {
