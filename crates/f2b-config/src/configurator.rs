@@ -290,8 +290,10 @@ impl Configurator {
             .filter(|s| *s != "INCLUDES")
             .cloned()
             .collect();
+        // F2B_CONFIG_SEQUENTIAL: one thread (for benchmarks and diagnosis)
         if jail.is_some()
             || sections.len() < crate::parallel::MIN_JAILS
+            || std::env::var_os("F2B_CONFIG_SEQUENTIAL").is_some()
             || crate::parallel::cross_refs(&jcfg)
         {
             self.jail_cfg = Some(jcfg);
