@@ -304,10 +304,40 @@ pub fn process_line(
         }
         let ticket = FailTicket::new(ip.clone(), t, matches).with_data(data);
         let attempts = f.fail.add_failure(ticket, 1);
-        if attempts >= f.fail.max_retry() {
+        let mut ban = attempts >= f.fail.max_retry();
+        if !ban {
+            ban = observe_failure(jail, f, &ip, t);
+        }
+        if ban {
             if let Some(bt) = f.fail.to_ban(Some(&ip)) {
                 to_ban.push(bt);
             }
         }
+    }
+}
+
+/// Observer `failureFound` (bantime.increment with a database): a failure of an
+/// address with a ban history counts more (2, 3, 5, 9 … retries). Returns true when
+/// the address must be banned now.
+fn observe_failure(jail: &Jail, f: &mut super::FilterPart, ip: &IpAddr, time: f64) -> bool {
+    let Some(db) = jail.db.as_ref() else {
+        return false;
+    };
+    // the lock order is filter before actions: taking it here is safe
+    let extra = {
+        let a = jail.actions();
+        if !a.extra.increment {
+            return false;
+        }
+        a.extra.clone()
+    };
+    let ban_count = f.fail.get(ip).map_or(0, |t| t.ban_count);
+    let history = db.ban_history(&ip.to_string(), Some(&jail.name));
+    match extra.failure_found(&jail.name, &mut f.fail, ip, time, ban_count, history) {
+        Some((ev, ban)) => {
+            log_event(&ev);
+            ban
+        }
+        None => false,
     }
 }
