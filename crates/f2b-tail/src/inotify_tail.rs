@@ -178,7 +178,7 @@ impl InotifyTail {
     pub fn spawn() -> std::io::Result<Self> {
         let inotify = Inotify::init()?;
         let (ctx, crx) = crossbeam_channel::unbounded::<Cmd>();
-        let (etx, erx) = crossbeam_channel::unbounded();
+        let (etx, erx) = crossbeam_channel::bounded(crate::EVENT_QUEUE);
         let thread = std::thread::Builder::new()
             .name("f2b-tail-inotify".into())
             .spawn(move || run(inotify, crx, etx))?;
@@ -197,6 +197,8 @@ impl LineSource for InotifyTail {
 
     fn stop(&mut self) {
         self.cmds = None;
+        // A reader thread blocked on a full queue wakes up when the receiver is gone.
+        self.events = crossbeam_channel::never();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

@@ -43,6 +43,10 @@ pub use inotify_tail::InotifyTail;
 pub use polling::PollingTail;
 pub use seek::{seek_to_time, DateFn};
 
+/// Capacity of a backend's event queue. Bounded so that a reader racing through a large
+/// file waits for the consumer (back-pressure) instead of holding the whole file in memory.
+pub const EVENT_QUEUE: usize = 4096;
+
 /// Where the first opening of a file starts reading.
 #[derive(Clone)]
 pub enum StartPos {

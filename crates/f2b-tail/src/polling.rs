@@ -21,7 +21,7 @@ impl PollingTail {
     /// Starts the polling thread with the given interval (upstream `sleeptime`, 2 s).
     pub fn spawn(interval: Duration) -> Self {
         let (ctx, crx) = crossbeam_channel::unbounded::<Cmd>();
-        let (etx, erx) = crossbeam_channel::unbounded();
+        let (etx, erx) = crossbeam_channel::bounded(crate::EVENT_QUEUE);
         let thread = std::thread::Builder::new()
             .name("f2b-tail-poll".into())
             .spawn(move || {
@@ -58,6 +58,8 @@ impl LineSource for PollingTail {
 
     fn stop(&mut self) {
         self.cmds = None;
+        // A reader thread blocked on a full queue wakes up when the receiver is gone.
+        self.events = crossbeam_channel::never();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
