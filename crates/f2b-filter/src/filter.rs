@@ -260,18 +260,15 @@ impl FilterBuilder {
         // one linear-time pass tells which failregexes can match at all
         let (fail_set, fail_set_ascii) = if fail.len() > 2 {
             let pats: Option<Vec<&str>> = fail.iter().map(FRegex::superset_pattern).collect();
-            let set = pats.as_ref().and_then(|p| {
-                regex::RegexSetBuilder::new(p)
-                    .size_limit(64 << 20)
-                    .dfa_size_limit(32 << 20)
-                    .build()
-                    .ok()
+            let set = pats.as_ref().map(|p| LazySet {
+                pats: p.iter().map(|s| s.to_string()).collect(),
+                cell: std::sync::OnceLock::new(),
             });
             let ascii = pats.as_ref().and_then(|p| {
                 regex::bytes::RegexSetBuilder::new(p)
                     .unicode(false)
                     .size_limit(64 << 20)
-                    .dfa_size_limit(32 << 20)
+                    .dfa_size_limit(4 << 20)
                     .build()
                     .ok()
             });
@@ -325,6 +322,26 @@ impl FilterBuilder {
 fn current_year() -> i32 {
     use chrono::Datelike;
     chrono::Local::now().year()
+}
+
+/// The Unicode `RegexSet`, built on the first non-ASCII buffer.
+struct LazySet {
+    pats: Vec<String>,
+    cell: std::sync::OnceLock<Option<regex::RegexSet>>,
+}
+
+impl LazySet {
+    fn get(&self) -> Option<&regex::RegexSet> {
+        self.cell
+            .get_or_init(|| {
+                regex::RegexSetBuilder::new(&self.pats)
+                    .size_limit(64 << 20)
+                    .dfa_size_limit(4 << 20)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
 }
 
 /// `Utils.Cache(maxCount=100, maxTime=300)` of multi-line failures by `mlfid`
@@ -399,7 +416,7 @@ impl MlfidCache {
 /// last date, multi-line cache).
 pub struct Filter {
     pref: Option<FRegex>,
-    fail_set: Option<regex::RegexSet>,
+    fail_set: Option<LazySet>,
     fail_set_ascii: Option<regex::bytes::RegexSet>,
     fail: Vec<FRegex>,
     ignore: Vec<FRegex>,
@@ -856,7 +873,10 @@ impl Filter {
             (Some(a), _) if buf.is_ascii() => {
                 a.matches(buf.as_bytes()).iter().for_each(|i| v[i] = true)
             }
-            (_, Some(s)) => s.matches(buf).iter().for_each(|i| v[i] = true),
+            (_, Some(s)) => match s.get() {
+                Some(set) => set.matches(buf).iter().for_each(|i| v[i] = true),
+                None => v.iter_mut().for_each(|x| *x = true),
+            },
             _ => v.iter_mut().for_each(|x| *x = true),
         }
         v

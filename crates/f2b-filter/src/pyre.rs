@@ -35,9 +35,35 @@ pub fn ascii_regex(pat: &str) -> Option<regex::bytes::Regex> {
         .ok()
 }
 
+/// The Unicode automaton of a linear pattern, built on first use: ASCII lines
+/// never need it, and it is the bulk of the memory.
+#[derive(Debug, Clone)]
+struct LazyStd {
+    pat: String,
+    limit: usize,
+    cell: std::sync::OnceLock<Result<regex::Regex, fancy_regex::Regex>>,
+}
+
+impl LazyStd {
+    fn get(&self) -> &Result<regex::Regex, fancy_regex::Regex> {
+        self.cell.get_or_init(|| {
+            regex::RegexBuilder::new(&self.pat)
+                .size_limit(64 << 20)
+                .dfa_size_limit(2 << 20)
+                .build()
+                .map_err(|_| {
+                    fancy_regex::RegexBuilder::new(&self.pat)
+                        .backtrack_limit(self.limit)
+                        .build()
+                        .unwrap_or_else(|_| fancy_regex::Regex::new("[^\\s\\S]").expect("never"))
+                })
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Inner {
-    Std(regex::Regex),
+    Std(LazyStd),
     /// The backtracking engine, with a linear-time superset pre-check.
     Fancy(fancy_regex::Regex, Option<regex::Regex>),
 }
@@ -83,16 +109,37 @@ impl PyRegex {
     pub fn with_limit(py: &str, multiline: bool, limit: usize) -> Result<PyRegex, String> {
         let (std_text, needs_fancy) = translate(py, multiline, false)?;
         if !needs_fancy {
+            let lazy = |pat: &str| LazyStd {
+                pat: pat.to_string(),
+                limit,
+                cell: std::sync::OnceLock::new(),
+            };
+            // with an ASCII automaton, the Unicode one waits for a non-ASCII line
+            if let Some(ascii) = ascii_regex(&std_text) {
+                let names = ascii
+                    .capture_names()
+                    .map(|n| n.map(str::to_string))
+                    .collect();
+                return Ok(PyRegex {
+                    inner: Inner::Std(lazy(&std_text)),
+                    names,
+                    ascii: Some(ascii),
+                    superset: Some(std_text.clone()),
+                    rust: std_text,
+                });
+            }
             if let Ok(re) = regex::RegexBuilder::new(&std_text)
                 .size_limit(64 << 20)
-                .dfa_size_limit(16 << 20)
+                .dfa_size_limit(2 << 20)
                 .build()
             {
                 let names = re.capture_names().map(|n| n.map(str::to_string)).collect();
+                let l = lazy(&std_text);
+                let _ = l.cell.set(Ok(re));
                 return Ok(PyRegex {
-                    inner: Inner::Std(re),
+                    inner: Inner::Std(l),
                     names,
-                    ascii: ascii_regex(&std_text),
+                    ascii: None,
                     superset: Some(std_text.clone()),
                     rust: std_text,
                 });
@@ -175,6 +222,10 @@ impl PyRegex {
                     let spans = (0..locs.len()).map(|i| locs.get(i)).collect();
                     return Ok(Some(Caps { spans }));
                 }
+                let re = match re.get() {
+                    Ok(r) => r,
+                    Err(f) => return self.fancy_captures(f, hay, pos),
+                };
                 let mut locs = re.capture_locations();
                 if re.captures_read_at(&mut locs, hay, pos).is_none() {
                     return Ok(None);
@@ -227,7 +278,10 @@ impl PyRegex {
             }
         }
         match &self.inner {
-            Inner::Std(re) => Ok(re.is_match(hay)),
+            Inner::Std(re) => match re.get() {
+                Ok(r) => Ok(r.is_match(hay)),
+                Err(f) => f.is_match(hay).map_err(|_| Overflow),
+            },
             Inner::Fancy(re, pre) => {
                 if pre.as_ref().is_some_and(|p| !p.is_match(hay)) {
                     return Ok(false);
