@@ -41,21 +41,25 @@ pub fn ascii_regex(pat: &str) -> Option<regex::bytes::Regex> {
 struct LazyStd {
     pat: String,
     limit: usize,
-    cell: std::sync::OnceLock<Result<regex::Regex, fancy_regex::Regex>>,
+    cell: std::sync::OnceLock<Result<regex::Regex, Box<fancy_regex::Regex>>>,
 }
 
 impl LazyStd {
-    fn get(&self) -> &Result<regex::Regex, fancy_regex::Regex> {
+    fn get(&self) -> &Result<regex::Regex, Box<fancy_regex::Regex>> {
         self.cell.get_or_init(|| {
             regex::RegexBuilder::new(&self.pat)
                 .size_limit(64 << 20)
                 .dfa_size_limit(2 << 20)
                 .build()
                 .map_err(|_| {
-                    fancy_regex::RegexBuilder::new(&self.pat)
-                        .backtrack_limit(self.limit)
-                        .build()
-                        .unwrap_or_else(|_| fancy_regex::Regex::new("[^\\s\\S]").expect("never"))
+                    Box::new(
+                        fancy_regex::RegexBuilder::new(&self.pat)
+                            .backtrack_limit(self.limit)
+                            .build()
+                            .unwrap_or_else(|_| {
+                                fancy_regex::Regex::new("[^\\s\\S]").expect("never")
+                            }),
+                    )
                 })
         })
     }
