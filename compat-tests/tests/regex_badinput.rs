@@ -23,6 +23,7 @@ fn run(bin: &Path, args: &[&str]) -> (String, String, Duration) {
     let out = Command::new(bin)
         .args(args)
         .env("TZ", "UTC")
+        .env("LANG", "C.UTF-8")
         .output()
         .expect("run fail2ban-regex");
     let stdout = String::from_utf8_lossy(&out.stdout)

@@ -20,6 +20,7 @@ fn run(bin: &Path, args: &[String]) -> String {
     let out = Command::new(bin)
         .args(args)
         .env("TZ", "CET-01CEST-02,M3.5.0,M10.5.0")
+        .env("LANG", "C.UTF-8")
         .output()
         .expect("run fail2ban-regex");
     String::from_utf8_lossy(&out.stdout)
