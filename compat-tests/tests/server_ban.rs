@@ -155,3 +155,56 @@ fn bans_persist_in_the_database_and_are_restored() {
         "{log}"
     );
 }
+
+#[test]
+fn bantime_increment_weighs_known_bad_addresses_and_prolongs() {
+    let sc = Scratch::new("2");
+    let conf = sc.path("etc/jail.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(
+        &conf,
+        text.replace("bantime = 2\n", "bantime = 2\nbantime.increment = true\n"),
+    )
+    .unwrap();
+    let mut srv = sc.start(&bin("fail2ban-server"));
+    let sock = sc.socket();
+    sc.fail("192.0.2.44", 3);
+    let acts = sc.wait_actions(Duration::from_secs(10), |a| {
+        a.iter().any(|l| l == "-192.0.2.44")
+    });
+    assert!(acts.contains(&"-192.0.2.44".to_string()), "{acts:?}");
+    // known bad now: two failures reach maxretry 3 (the second counts 2)
+    sc.fail("192.0.2.44", 2);
+    let acts = sc.wait_actions(Duration::from_secs(10), |a| {
+        a.iter().filter(|l| *l == "+192.0.2.44").count() == 2
+    });
+    assert_eq!(
+        acts.iter().filter(|l| *l == "+192.0.2.44").count(),
+        2,
+        "{acts:?}"
+    );
+    let _ = request(&sock, &cmd(&["stop"]));
+    assert_eq!(srv.wait(Duration::from_secs(10)), Some(0));
+    let log = std::fs::read_to_string(sc.path("fail2ban.log")).unwrap();
+    assert!(
+        regex_line(
+            &log,
+            r"INFO    \[test\] Found 192\.0\.2\.44, bad - \S+ \S+, 1 # -> 2\.0$"
+        ),
+        "{log}"
+    );
+    assert!(
+        regex_line(
+            &log,
+            r"\[test\] IP 192\.0\.2\.44 is bad: 1 # last \S+ \S+ - incr 2s to 4s$"
+        ),
+        "{log}"
+    );
+    assert!(
+        regex_line(
+            &log,
+            r"NOTICE  \[test\] Increase Ban 192\.0\.2\.44 \(2 # 4s -> \S+ \S+\)$"
+        ),
+        "{log}"
+    );
+}
