@@ -44,9 +44,18 @@ fn start_reload_restart_stop() {
     let o = client(&sc, &["restart"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(stdout(&o).ends_with("Server ready\n"), "{}", stdout(&o));
-    // restored from the database after the restarts
-    let o = client(&sc, &["get", "test", "banned", "203.0.113.5"]);
-    assert_eq!(stdout(&o), "1\n");
+    // restored from the database after the restarts (queued to the actions thread
+    // at jail start, so it shows up shortly after `Server ready`, as upstream)
+    let t0 = std::time::Instant::now();
+    let mut banned = String::new();
+    while t0.elapsed() < Duration::from_secs(10) {
+        banned = stdout(&client(&sc, &["get", "test", "banned", "203.0.113.5"]));
+        if banned == "1\n" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(banned, "1\n");
 
     let o = client(&sc, &["stop"]);
     assert_eq!(
