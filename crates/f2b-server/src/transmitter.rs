@@ -462,9 +462,12 @@ impl<'a> Transmitter<'a> {
                 let opt = &k["bantime.".len()..];
                 let v = arg(command, 2)?.clone();
                 let j = jail()?;
-                let r = j
-                    .actions()
-                    .set_ban_time_extra(opt, &v, srv.db().is_some())?;
+                let r = {
+                    let mut a = j.actions();
+                    let r = a.set_ban_time_extra(opt, &v, srv.db().is_some())?;
+                    j.increment.store(a.extra.increment, Ordering::Relaxed);
+                    r
+                };
                 self.quiet_or(|| Ok(r))
             }
             "banip" => {

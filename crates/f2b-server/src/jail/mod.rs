@@ -52,6 +52,8 @@ pub struct Jail {
     pub idle: AtomicBool,
     /// Set when the jail is stopping.
     pub stopping: AtomicBool,
+    /// Mirror of `bantime.increment` (read by the watcher without the actions lock).
+    pub increment: AtomicBool,
     /// Mirror of the failure counters for action tags (`<jail.found>`).
     pub found: AtomicU64,
     /// Mirror of the failure total (`<jail.found_total>`).
@@ -138,6 +140,7 @@ impl Jail {
             actions: Mutex::new(ActionsPart::new(name)),
             idle: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
+            increment: AtomicBool::new(false),
             found: AtomicU64::new(0),
             found_total: AtomicU64::new(0),
             queue: tx,

@@ -323,6 +323,9 @@ fn observe_failure(jail: &Jail, f: &mut super::FilterPart, ip: &IpAddr, time: f6
     let Some(db) = jail.db.as_ref() else {
         return false;
     };
+    if !jail.increment.load(Ordering::Relaxed) {
+        return false;
+    }
     // the lock order is filter before actions: taking it here is safe
     let extra = {
         let a = jail.actions();
