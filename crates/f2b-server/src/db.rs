@@ -183,6 +183,26 @@ impl Db {
         logged("updateLog", self.db().update_log(jail, path, pos as i64, h));
     }
 
+    /// Saved journal time (seconds) of a systemd jail.
+    pub fn journal_time(&self, jail: &str) -> Option<f64> {
+        logged(
+            "getJournalPos",
+            self.db()
+                .journal_pos(jail, f2b_journal::JOURNAL_NAME, 0, None),
+        )
+        .flatten()
+        .map(|t| t as f64)
+    }
+
+    /// Stores the journal time (seconds) of a systemd jail.
+    pub fn update_journal(&self, jail: &str, time: f64, iso: &str) {
+        logged(
+            "updateJournal",
+            self.db()
+                .update_journal(jail, f2b_journal::JOURNAL_NAME, time as i64, iso),
+        );
+    }
+
     /// Hourly purge of old bans.
     pub fn purge(&self) {
         f2b_log!(DEBUG, "database", "Purge database event occurred");

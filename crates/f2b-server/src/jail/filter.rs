@@ -290,8 +290,12 @@ impl FilterPart {
 
     /// `addjournalmatch`.
     pub fn add_journal_match(&mut self, m: Vec<String>) {
-        if self.kind == "systemd" && !self.journalmatch.contains(&m) {
-            self.journalmatch.push(m);
+        if self.kind == "systemd" {
+            for g in f2b_journal::match_groups(&m) {
+                if !self.journalmatch.contains(&g) {
+                    self.journalmatch.push(g);
+                }
+            }
         }
     }
 

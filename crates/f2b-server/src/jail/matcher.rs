@@ -143,6 +143,11 @@ impl FilterPart {
                 .datepattern(self.datepattern.as_deref())
                 .use_dns(&self.usedns)
                 .logtimezone(self.logtimezone.as_deref());
+            let b = if self.kind == "systemd" {
+                b.no_date_detector()
+            } else {
+                b
+            };
             match b.build() {
                 Ok(mut f) => {
                     f.find_time = self.fail.max_time();

@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use f2b_jail::{Event, FailTicket, IpAddr, MatchLine};
-use f2b_tail::{Encoding, FileSource, InotifyTail, PollingTail, StartPos, TailEvent};
+use f2b_tail::{Encoding, FileSource, InotifyTail, LineSource, PollingTail, StartPos, TailEvent};
 
 use super::actions::log_event;
 use super::{now, ActionMsg, Jail};
@@ -26,13 +26,10 @@ const DB_SAVE_INTERVAL: f64 = 10.0;
 pub fn spawn(jail: Arc<Jail>) -> Option<JoinHandle<()>> {
     let kind = jail.filter().kind.clone();
     if kind == "systemd" {
-        f2b_log!(
-            ERROR,
-            "jail",
-            "[{}] the systemd backend is not supported by this server; use a file backend",
-            jail.name
-        );
-        return None;
+        return std::thread::Builder::new()
+            .name(format!("f2b/j/{}", jail.name))
+            .spawn(move || run_journal(jail))
+            .ok();
     }
     std::thread::Builder::new()
         .name(format!("f2b/w/{}", jail.name))
@@ -264,6 +261,30 @@ pub fn process_line(
     let n = now();
     let Some(m) = f.matcher() else { return };
     let res = m.process_line(text, n);
+    handle_result(jail, f, res, n, to_ban);
+}
+
+/// A journal line whose time is known (no date detection).
+fn process_tuple(
+    jail: &Jail,
+    f: &mut super::FilterPart,
+    tuple: (String, String, String),
+    time: f64,
+    to_ban: &mut Vec<FailTicket>,
+) {
+    let n = now();
+    let Some(m) = f.matcher() else { return };
+    let res = m.process_line_with_date(tuple, time, n);
+    handle_result(jail, f, res, n, to_ban);
+}
+
+fn handle_result(
+    jail: &Jail,
+    f: &mut super::FilterPart,
+    res: f2b_filter::LineResult,
+    n: f64,
+    to_ban: &mut Vec<FailTicket>,
+) {
     if res.over_limit {
         f2b_log!(
             WARNING,
@@ -342,5 +363,106 @@ fn observe_failure(jail: &Jail, f: &mut super::FilterPart, ip: &IpAddr, time: f6
             ban
         }
         None => false,
+    }
+}
+
+/// The systemd backend (upstream `FilterSystemd.run`): f2b-journal's follower thread
+/// publishes formatted entries; each goes through the filter with its journal time.
+fn run_journal(jail: Arc<Jail>) {
+    let opts = crate::logging::extract_options(&jail.backend)
+        .map(|(_, o)| o)
+        .unwrap_or_default();
+    let args = match f2b_journal::JournalArgs::from_options(&opts) {
+        Ok(a) => a,
+        Err(e) => {
+            f2b_log!(
+                ERROR,
+                "filtersystemd",
+                "[{}] journal options: {e}",
+                jail.name
+            );
+            return;
+        }
+    };
+    let (groups, findtime) = {
+        let f = jail.filter();
+        (f.journalmatch.clone(), f.fail.max_time())
+    };
+    let mut cfg = f2b_journal::JournalConfig::new(args, groups, findtime);
+    cfg.saved_time = jail.db.as_ref().and_then(|d| d.journal_time(&jail.name));
+    let mut source = match f2b_journal::JournalSource::spawn(cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            f2b_log!(
+                ERROR,
+                "filtersystemd",
+                "[{}] cannot open the journal: {e}",
+                jail.name
+            );
+            return;
+        }
+    };
+    let mut last: Option<(i64, String)> = None;
+    let mut last_save = now();
+    while !jail.stopping.load(Ordering::SeqCst) {
+        let mut batch = Vec::new();
+        match source.events().recv_timeout(Duration::from_millis(200)) {
+            Ok(ev) => batch.push(ev),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        }
+        while batch.len() < BATCH {
+            match source.events().try_recv() {
+                Ok(ev) => batch.push(ev),
+                Err(_) => break,
+            }
+        }
+        let mut to_ban = Vec::new();
+        {
+            let mut f = jail.filter();
+            let idle = jail.idle.load(Ordering::SeqCst);
+            for ev in batch {
+                match ev {
+                    TailEvent::Line(l) => {
+                        let et = f2b_journal::entry_time(l.offset as i64);
+                        last = Some((l.offset as i64, et.iso.clone()));
+                        if !idle {
+                            let tuple = (String::new(), format!("{} ", et.iso), l.text);
+                            process_tuple(&jail, &mut f, tuple, et.time, &mut to_ban);
+                        }
+                    }
+                    TailEvent::CaughtUp { .. } => {
+                        f.in_operation = true;
+                        if let Some(m) = f.matcher.as_mut() {
+                            m.in_operation = true;
+                        }
+                    }
+                    TailEvent::Error { message, .. } => {
+                        f2b_log!(ERROR, "filtersystemd", "[{}] journal: {message}", jail.name);
+                    }
+                    _ => {}
+                }
+            }
+            jail.found.store(f.fail.size() as u64, Ordering::Relaxed);
+            jail.found_total
+                .store(f.fail.fail_total(), Ordering::Relaxed);
+        }
+        for t in to_ban {
+            let _ = jail.queue.send(ActionMsg::Ban(t));
+        }
+        let n = now();
+        if n - last_save >= DB_SAVE_INTERVAL {
+            last_save = n;
+            save_journal_pos(&jail, &last);
+        }
+    }
+    source.stop();
+    save_journal_pos(&jail, &last);
+    f2b_log!(DEBUG, "filtersystemd", "[{}] filter terminated", jail.name);
+}
+
+fn save_journal_pos(jail: &Jail, last: &Option<(i64, String)>) {
+    if let (Some(db), Some((usec, iso))) = (&jail.db, last) {
+        db.update_journal(&jail.name, *usec as f64 / 1e6, iso);
     }
 }
