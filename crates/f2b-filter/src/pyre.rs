@@ -24,6 +24,60 @@ pub struct PyRegex {
     /// The linear pattern (or the superset pre-check) compiled with ASCII-only
     /// classes: identical results on ASCII text, a much smaller automaton.
     ascii: Option<regex::bytes::Regex>,
+    /// Reused capture slots of the ASCII automaton (one search per line otherwise
+    /// allocates them).
+    locs: LocsCache,
+    /// See [`content_tail`]: the ASCII automaton with its trailing
+    /// `(?P<n>.+)(?:\n?\z)` cut to `(?P<n>.)`, and its slots.
+    tail: Option<(regex::bytes::Regex, LocsCache)>,
+}
+
+/// A linear pattern `M(?P<n>.+)(?:\n?\z)` (a prefregex's `<F-CONTENT>.+</F-CONTENT>$`)
+/// as `M(?P<n>.)`. On a buffer whose only newline is its last byte, both take the
+/// same path through `M` (the one of highest priority that leaves a non-newline
+/// character), so the short form gives every span but the last group's and the
+/// whole match's ends, which are the end of the text and of the buffer. The
+/// captures engine then stops after one character instead of walking the content.
+fn content_tail(rust: &str) -> Option<regex::bytes::Regex> {
+    const END: &str = ".+)(?:\\n?\\z)";
+    let head = rust.strip_suffix(END)?;
+    let open = head.rfind("(?P<")?;
+    let name = head[open + 4..].strip_suffix('>')?;
+    if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+        return None;
+    }
+    // an escaped `(` would be no group; a dot-all flag anywhere would change `.`
+    if head[..open].ends_with('\\') || has_dotall_flag(rust) {
+        return None;
+    }
+    ascii_regex(&format!("{}.)", &head[..open + 4 + name.len() + 1]))
+}
+
+/// True if an inline flag group (`(?s)`, `(?is:`, ...) turns on `s`.
+fn has_dotall_flag(rust: &str) -> bool {
+    rust.match_indices("(?").any(|(i, _)| {
+        let flags: String = rust[i + 2..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic() || *c == '-')
+            .collect();
+        flags.split('-').next().is_some_and(|on| on.contains('s'))
+    })
+}
+
+/// A spare `CaptureLocations` for the ASCII automaton; a clone starts empty.
+#[derive(Default)]
+struct LocsCache(std::sync::Mutex<Option<regex::bytes::CaptureLocations>>);
+
+impl Clone for LocsCache {
+    fn clone(&self) -> Self {
+        LocsCache::default()
+    }
+}
+
+impl std::fmt::Debug for LocsCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LocsCache")
+    }
 }
 
 /// Compiles `pat` with Unicode off (for ASCII haystacks).
@@ -127,7 +181,9 @@ impl PyRegex {
                 return Ok(PyRegex {
                     inner: Inner::Std(lazy(&std_text)),
                     names,
+                    tail: content_tail(&std_text).map(|t| (t, LocsCache::default())),
                     ascii: Some(ascii),
+                    locs: LocsCache::default(),
                     superset: Some(std_text.clone()),
                     rust: std_text,
                 });
@@ -144,6 +200,8 @@ impl PyRegex {
                     inner: Inner::Std(l),
                     names,
                     ascii: None,
+                    tail: None,
+                    locs: LocsCache::default(),
                     superset: Some(std_text.clone()),
                     rust: std_text,
                 });
@@ -168,6 +226,8 @@ impl PyRegex {
             inner: Inner::Fancy(re, pre),
             names,
             ascii: superset.as_deref().and_then(ascii_regex),
+            locs: LocsCache::default(),
+            tail: None,
             superset,
             rust: fancy_text,
         })
@@ -219,12 +279,23 @@ impl PyRegex {
         match &self.inner {
             Inner::Std(re) => {
                 if let Some(a) = ascii {
-                    let mut locs = a.capture_locations();
-                    if a.captures_read_at(&mut locs, hay.as_bytes(), pos).is_none() {
-                        return Ok(None);
+                    let b = hay.as_bytes();
+                    let text_end = b.len() - usize::from(b.last() == Some(&b'\n'));
+                    if let Some((t, cache)) = &self.tail {
+                        if pos == 0 && memchr_nl(&b[..text_end]).is_none() {
+                            let Some(mut spans) = read_spans(t, cache, b, pos) else {
+                                return Ok(None);
+                            };
+                            if let Some(Some(whole)) = spans.first_mut() {
+                                whole.1 = b.len();
+                            }
+                            if let Some(Some(last)) = spans.last_mut() {
+                                last.1 = text_end;
+                            }
+                            return Ok(Some(Caps { spans }));
+                        }
                     }
-                    let spans = (0..locs.len()).map(|i| locs.get(i)).collect();
-                    return Ok(Some(Caps { spans }));
+                    return Ok(read_spans(a, &self.locs, b, pos).map(|spans| Caps { spans }));
                 }
                 let re = match re.get() {
                     Ok(r) => r,
@@ -294,6 +365,28 @@ impl PyRegex {
             }
         }
     }
+}
+
+/// The first newline of `b`.
+fn memchr_nl(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+/// Captures of `re` in `hay` from `pos` as spans, with the slots from `cache`.
+fn read_spans(
+    re: &regex::bytes::Regex,
+    cache: &LocsCache,
+    hay: &[u8],
+    pos: usize,
+) -> Option<Vec<Option<(usize, usize)>>> {
+    let mut guard = cache.0.try_lock().ok();
+    let mut own = None;
+    let locs = match guard.as_deref_mut() {
+        Some(slot) => slot.get_or_insert_with(|| re.capture_locations()),
+        None => own.insert(re.capture_locations()),
+    };
+    re.captures_read_at(locs, hay, pos)?;
+    Some((0..locs.len()).map(|i| locs.get(i)).collect())
 }
 
 /// Exact IPv6 tail of fail2ban's `<HOST>`: the look-behind is always true there
@@ -832,6 +925,46 @@ impl std::fmt::Display for ClassItem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_tail_gives_the_full_regex_spans() {
+        // prefregex-shaped patterns: every span must equal the full regex's
+        let pats = [
+            r"^(?P<mlfid>\s*(?:\S+\s+)?(?:[\[\(]?sshd(?:\[\d+\])?:?\s+)?)(?:(?:error|fatal): )?(?P<content>.+)$",
+            r"^(?P<a>x*)(?P<b>x*)(?P<content>.+)$",
+            r"(?P<p>a+)?(?P<content>.+)$",
+        ];
+        let hays = [
+            " web01 sshd[1044]: Failed password for root\n",
+            " web01 sshd[1044]: error: x\n",
+            " web01 sshd[1044]: \n",
+            " web01 sshd[1044]:\n",
+            "xxx\n",
+            "x\n",
+            "\n",
+            "",
+            "aaa",
+            "aaab\n",
+            "a\nb\n",
+            " web01 sshd[1]: a\nb\n",
+        ];
+        for p in pats {
+            let fast = PyRegex::new(p, false).unwrap();
+            assert!(fast.tail.is_some(), "{p}: no fast path");
+            let mut full = fast.clone();
+            full.tail = None;
+            for h in hays {
+                let a = fast.search(h).unwrap().map(|c| c.spans);
+                let b = full.search(h).unwrap().map(|c| c.spans);
+                assert_eq!(a, b, "{p} on {h:?}");
+            }
+        }
+        // dot-all or an escaped paren: no fast path
+        for p in [r"(?s)^a(?P<c>.+)$", r"^a\(?P<c>.+)$", r"^(?P<c>.+)$(?m)"] {
+            let r = PyRegex::new(p, false);
+            assert!(r.map_or(true, |r| r.tail.is_none()), "{p}");
+        }
+    }
 
     fn m(py: &str, hay: &str) -> Option<String> {
         let re = PyRegex::new(py, false).unwrap_or_else(|e| panic!("{py}: {e}"));

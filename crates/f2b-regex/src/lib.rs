@@ -1054,7 +1054,11 @@ impl Iterator for FileLines {
             Ok(n) if n > 0 && self.buf.last() == Some(&b'\n') => Some(if self.latin1 {
                 self.buf.iter().map(|&b| b as char).collect()
             } else {
-                String::from_utf8_lossy(&self.buf).into_owned()
+                // the common valid case validates word-wise; lossy goes byte by byte
+                match std::str::from_utf8(&self.buf) {
+                    Ok(s) => s.to_owned(),
+                    Err(_) => String::from_utf8_lossy(&self.buf).into_owned(),
+                }
             }),
             _ => None,
         }
