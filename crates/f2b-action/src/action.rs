@@ -366,19 +366,24 @@ impl CommandAction {
         }
         let out = self.executor.execute(cmd, self.timeout);
         let log = &self.log;
+        // Upstream prefixes every line about one command with the hex id of the command
+        // object, so the lines of concurrent commands can be told apart.
+        let id = command_id();
         match out.failure_message() {
             None => {
-                log(Level::Debug, &format!("exec: {}", cmd.script));
+                log(Level::Debug, &format!("{id:x} -- exec: {}", cmd.script));
                 true
             }
             Some(msg) => {
-                log(Level::Error, &format!("exec: {}", cmd.script));
+                log(Level::Error, &format!("{id:x} -- exec: {}", cmd.script));
                 for (name, data) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
                     for l in String::from_utf8_lossy(data).lines() {
-                        log(Level::Error, &format!("-- {name}: {l:?}"));
+                        // Python's %r of the line, as upstream logs it
+                        let shown = f2b_protocol::Value::str(l).repr();
+                        log(Level::Error, &format!("{id:x} -- {name}: {shown}"));
                     }
                 }
-                log(Level::Error, &format!("-- {msg}"));
+                log(Level::Error, &format!("{id:x} -- {msg}"));
                 false
             }
         }
@@ -764,4 +769,11 @@ mod tests {
         a.set_allow_ipv6(false);
         assert_eq!(a.families(), vec![Family::Inet4]);
     }
+}
+
+/// A distinct id per executed command, shaped like the Python object ids upstream logs.
+fn command_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0x7f00_0000_0000);
+    NEXT.fetch_add(0x30, Ordering::Relaxed)
 }
