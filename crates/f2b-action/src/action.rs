@@ -735,6 +735,13 @@ impl TagSource for FamilyOnly {
     }
 }
 
+/// A distinct id per executed command, shaped like the Python object ids upstream logs.
+fn command_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0x7f00_0000_0000);
+    NEXT.fetch_add(0x30, Ordering::Relaxed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -769,11 +776,4 @@ mod tests {
         a.set_allow_ipv6(false);
         assert_eq!(a.families(), vec![Family::Inet4]);
     }
-}
-
-/// A distinct id per executed command, shaped like the Python object ids upstream logs.
-fn command_id() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0x7f00_0000_0000);
-    NEXT.fetch_add(0x30, Ordering::Relaxed)
 }
