@@ -4,33 +4,66 @@
 
 use f2b_protocol::Value;
 
-fn repr_ascii_str(s: &str, out: &mut String) -> bool {
-    if !s.is_ascii() {
-        return false;
+/// Bytes a repr may have to escape: `\\`, both quotes, and everything outside
+/// printable ASCII.
+const SPECIAL: [bool; 256] = {
+    let mut t = [true; 256];
+    let mut b = 0x20;
+    while b <= 0x7e {
+        t[b] = false;
+        b += 1;
     }
-    let quote = if s.contains('\'') && !s.contains('"') {
-        b'"'
-    } else {
-        b'\''
-    };
-    out.push(quote as char);
+    t[b'\\' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[b'"' as usize] = true;
+    t
+};
+
+fn repr_ascii_str(s: &str, out: &mut String) -> bool {
     let bytes = s.as_bytes();
-    let mut last = 0;
-    while let Some(off) = bytes[last..]
-        .iter()
-        .position(|&b| b == b'\\' || b == quote || !(0x20..=0x7e).contains(&b))
-    {
-        let i = last + off;
-        out.push_str(&s[last..i]);
-        match bytes[i] {
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            b'"' if quote == b'"' => out.push_str("\\\""),
-            b'\'' if quote == b'\'' => out.push_str("\\'"),
-            b => out.push_str(&format!("\\x{b:02x}")),
+    let (mut sq, mut dq) = (false, false);
+    let mut first = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if SPECIAL[b as usize] {
+            match b {
+                b'\'' => sq = true,
+                b'"' => dq = true,
+                b'\\' => {}
+                b if b >= 0x80 => return false,
+                _ => {}
+            }
+            first.get_or_insert(i);
         }
+    }
+    let quote = if sq && !dq { b'"' } else { b'\'' };
+    out.push(quote as char);
+    let Some(mut last) = first else {
+        out.push_str(s);
+        out.push(quote as char);
+        return true;
+    };
+    out.push_str(&s[..last]);
+    for (i, &b) in bytes.iter().enumerate().skip(last) {
+        if !SPECIAL[b as usize] {
+            continue;
+        }
+        let esc = match b {
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            b'"' if quote == b'"' => "\\\"",
+            b'\'' if quote == b'\'' => "\\'",
+            b'"' | b'\'' => continue,
+            b => {
+                out.push_str(&s[last..i]);
+                out.push_str(&format!("\\x{b:02x}"));
+                last = i + 1;
+                continue;
+            }
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(esc);
         last = i + 1;
     }
     out.push_str(&s[last..]);

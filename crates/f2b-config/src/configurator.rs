@@ -272,10 +272,7 @@ impl Configurator {
         result.map(|_| stream)
     }
 
-    /// `getOptions` + `convertToProtocol` in one go. With many jails and no reference
-    /// from one jail section into another's `known/` options, the jails are read and
-    /// converted on two threads; results, errors and log records are then merged in
-    /// jail order, so the outcome is the sequential one.
+    /// `getOptions` + `convertToProtocol` in one go.
     pub fn read_convert(
         &mut self,
         jail: Option<&str>,
@@ -284,77 +281,8 @@ impl Configurator {
         allow_no_files: bool,
     ) -> Result<(bool, Vec<Value>), Error> {
         self.main_options(update_main)?;
-        let jcfg = self.jail_cfg.take().unwrap_or_default();
-        let sections: Vec<String> = jcfg
-            .sections()
-            .filter(|s| *s != "INCLUDES")
-            .cloned()
-            .collect();
-        // F2B_CONFIG_SEQUENTIAL: one thread (for benchmarks and diagnosis)
-        if jail.is_some()
-            || sections.len() < crate::parallel::MIN_JAILS
-            || std::env::var_os("F2B_CONFIG_SEQUENTIAL").is_some()
-            || crate::parallel::cross_refs(&jcfg)
-        {
-            self.jail_cfg = Some(jcfg);
-            let ok = self.jail_options(jail, ignore_wrong)?;
-            return Ok((ok, self.convert(allow_no_files)?));
-        }
-        let outcomes = crate::parallel::run(&self.ctx.basedir, jcfg, &sections, allow_no_files);
-        let mut status = 0u8;
-        let mut used = Vec::new();
-        for (i, o) in outcomes.iter().enumerate() {
-            self.ctx
-                .diags()
-                .records
-                .extend(o.read_diags.iter().cloned());
-            match &o.read {
-                Err(e) => return Err(e.clone()),
-                Ok(crate::parallel::Kind::Disabled) => {}
-                Ok(crate::parallel::Kind::Enabled) => {
-                    status |= 1;
-                    used.push(i);
-                }
-                Ok(crate::parallel::Kind::Broken) => {
-                    let skip = if ignore_wrong { " Skipping..." } else { "" };
-                    self.ctx.log(
-                        Level::Error,
-                        LOGGER,
-                        format!(
-                            "Errors in jail {}.{skip}",
-                            Value::str(o.name.as_str()).repr()
-                        ),
-                    );
-                    status |= 2;
-                    used.push(i);
-                }
-            }
-        }
-        let ok = (ignore_wrong && status & 1 != 0) || status & 2 == 0;
-        let mut stream = self.general_stream();
-        for &i in &used {
-            let o = &outcomes[i];
-            self.ctx
-                .diags()
-                .records
-                .extend(o.convert_diags.iter().cloned());
-            match &o.converted {
-                Some(Ok(s)) => stream.extend(s.iter().cloned()),
-                Some(Err(e)) => return Err(e.clone()),
-                None => unreachable!("a jail is converted unless an earlier one failed"),
-            }
-        }
-        for &i in &used {
-            if matches!(outcomes[i].read, Ok(crate::parallel::Kind::Enabled)) {
-                stream.push(Value::List(vec![
-                    Value::str("start"),
-                    Value::str(outcomes[i].name.as_str()),
-                ]));
-            }
-        }
-        // the outcomes are large and the process usually ends right after
-        std::mem::forget(outcomes);
-        Ok((ok, stream))
+        let ok = self.jail_options(jail, ignore_wrong)?;
+        Ok((ok, self.convert(allow_no_files)?))
     }
 
     /// The general part of the stream (`Fail2banReader.convert`).

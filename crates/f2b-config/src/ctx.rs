@@ -1,7 +1,7 @@
 //! Shared reading state (upstream's `share_config`): the base directory, the file
 //! loader with its caches, merged configs by logical name, and the log sink.
 
-use std::collections::HashMap;
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 use std::rc::Rc;
 
 use f2b_ini::{Config, Diags, Level, Loader, OMap};
@@ -17,6 +17,8 @@ pub struct Ctx {
     /// File loader and caches.
     pub loader: Loader,
     configs: HashMap<String, (Rc<Config>, bool)>,
+    /// Option lookups shared between readers of the same filter or action file.
+    pub memo: crate::memo::Memo,
 }
 
 /// Option types of the readers' option templates.
@@ -73,7 +75,8 @@ impl Ctx {
         Ctx {
             basedir: basedir.trim_end_matches('/').to_string(),
             loader: Loader::new(),
-            configs: HashMap::new(),
+            configs: HashMap::default(),
+            memo: crate::memo::Memo::default(),
         }
     }
 
@@ -150,6 +153,34 @@ pub fn get_options_with(
     should_exist: bool,
     convert: bool,
 ) -> Result<OMap<Value>, Error> {
+    get_options_memo(
+        ctx,
+        cfg,
+        None,
+        sec,
+        template,
+        preset,
+        vars,
+        should_exist,
+        convert,
+    )
+}
+
+/// [`get_options_with`]; with `shared = Some(file)` the lookups go through the
+/// context's [`Memo`](crate::memo::Memo) for that (read-only, shared) file config.
+#[allow(clippy::too_many_arguments)]
+pub fn get_options_memo(
+    ctx: &mut Ctx,
+    cfg: &Config,
+    shared: Option<&str>,
+    sec: &str,
+    template: &[OptSpec],
+    preset: &dyn Fn(&str) -> bool,
+    vars: &[(String, String)],
+    should_exist: bool,
+    convert: bool,
+) -> Result<OMap<Value>, Error> {
+    let id = shared.and_then(|f| ctx.memo.vars_id(f, cfg, vars));
     let mut values = OMap::new();
     for &(ty, name, default) in template {
         if preset(name) {
@@ -160,6 +191,11 @@ pub fn get_options_with(
                 f2b_ini::ErrorKind::NoSection,
                 format!("No section: {}", f2b_ini::loader::py_repr_str(sec)),
             ))
+        } else if let Some(file) = shared {
+            ctx.memo
+                .get_opt(file, id, cfg, sec, name, vars, |c, s, o, v| {
+                    c.get_opt(s, o, v)
+                })
         } else {
             cfg.get_opt(sec, name, vars)
         };

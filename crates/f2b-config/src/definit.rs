@@ -10,7 +10,7 @@ use std::rc::Rc;
 use f2b_ini::{split_conditional, Config, Level, OMap};
 use f2b_protocol::Value;
 
-use crate::ctx::{get_options_with, py_str, to_vars, Ctx, OptSpec, OptType};
+use crate::ctx::{get_options_memo, py_str, to_vars, Ctx, OptSpec, OptType};
 use crate::error::Error;
 use crate::helpers::{as_bool, py_int};
 use crate::shlex::shlex_split;
@@ -59,6 +59,8 @@ pub struct DefInit {
     /// `_opts`: `[Definition]` options read.
     pub opts: OMap<Value>,
     def_cache: OMap<Option<String>>,
+    /// Id of `vars` in the context's memo (computed on first use).
+    vars_id: Option<Option<u32>>,
     cfg: Rc<Config>,
     config_opts: &'static [OptSpec],
 }
@@ -78,6 +80,7 @@ impl DefInit {
             vars: Vec::new(),
             opts: OMap::new(),
             def_cache: OMap::new(),
+            vars_id: None,
             cfg: Rc::new(Config::new()),
             config_opts,
         }
@@ -113,9 +116,11 @@ impl DefInit {
         let init = &self.init_opts;
         let preset = |n: &str| p_opts.contains_key(n) || init.contains_key(n);
         let cfg = self.cfg.clone();
-        self.opts = get_options_with(
+        let file = self.file.clone();
+        self.opts = get_options_memo(
             ctx,
             &cfg,
+            Some(&file),
             "Definition",
             self.config_opts,
             &preset,
@@ -124,6 +129,20 @@ impl DefInit {
             false,
         )?;
         self.vars = vars;
+        self.vars_id = None;
+        // the remaining lookups use no vars: shared by every reader of this file
+        let plain = ctx.memo.vars_id(&file, &cfg, &[]);
+        let get = |ctx: &mut Ctx, sec: &str, opt: &str| -> Result<String, Error> {
+            let v = ctx
+                .memo
+                .get_opt(&file, plain, &cfg, sec, opt, &[], |c, s, o, v| {
+                    c.get(s, o, v).map(Some)
+                })?;
+            match v {
+                Some(v) => Ok(v),
+                None => Ok(cfg.get(sec, opt, &[])?),
+            }
+        };
         if cfg.has_section("Init") {
             for opt in cfg.options("Init", false)? {
                 if opt == "__name__" {
@@ -131,14 +150,14 @@ impl DefInit {
                 }
                 let mut v = None;
                 if !opt.starts_with("known/") {
-                    let got = cfg.get("Init", &opt, &[])?;
+                    let got = get(ctx, "Init", &opt)?;
                     self.init_opts.insert(format!("known/{opt}"), got.clone());
                     v = Some(got);
                 }
                 if !self.init_opts.contains_key(&opt) {
                     let got = match v {
                         Some(v) => v,
-                        None => cfg.get("Init", &opt, &[])?,
+                        None => get(ctx, "Init", &opt)?,
                     };
                     self.init_opts.insert(opt, got);
                 }
@@ -149,7 +168,7 @@ impl DefInit {
                 if opt == "__name__" || self.opts.contains_key(&opt) {
                     continue;
                 }
-                let v = cfg.get("Definition", &opt, &[])?;
+                let v = get(ctx, "Definition", &opt)?;
                 self.opts.insert(opt, Value::Str(v));
             }
         }
@@ -158,11 +177,27 @@ impl DefInit {
 
     /// `getCombOption`: `[Definition]` option with `sec/opt` support, using the
     /// pre-set options as vars; cached per reader.
-    fn comb_option(&mut self, name: &str) -> Result<Option<String>, Error> {
+    fn comb_option(&mut self, ctx: &mut Ctx, name: &str) -> Result<Option<String>, Error> {
         if let Some(v) = self.def_cache.get(name) {
             return Ok(v.clone());
         }
-        let v = self.cfg.get_ex_opt("Definition", name, &self.vars)?;
+        let id = match self.vars_id {
+            Some(id) => id,
+            None => {
+                let id = ctx.memo.vars_id(&self.file, &self.cfg, &self.vars);
+                self.vars_id = Some(id);
+                id
+            }
+        };
+        let v = ctx.memo.get_opt(
+            &self.file,
+            id,
+            &self.cfg,
+            "Definition",
+            name,
+            &self.vars,
+            |c, s, o, v| c.get_ex_opt(s, o, v),
+        )?;
         self.def_cache.insert(name.to_string(), v.clone());
         Ok(v)
     }
@@ -214,7 +249,7 @@ impl DefInit {
             }
         }
         let file = self.file.clone();
-        substitute_recursive_tags(&mut sub, &ign, |t| self.comb_option(t)).map_err(
+        substitute_recursive_tags(&mut sub, &ign, |t| self.comb_option(ctx, t)).map_err(
             |e| match e {
                 TagError::Recursive(m) => Error::value(format!("{file}: {m}")),
                 TagError::Lookup(e) => e,

@@ -21,7 +21,7 @@ pub mod filter;
 pub mod glob;
 pub mod helpers;
 pub mod jail;
-pub mod parallel;
+pub mod memo;
 pub mod shlex;
 pub mod tags;
 pub mod time;

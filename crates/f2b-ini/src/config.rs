@@ -179,7 +179,7 @@ impl Config {
     /// Raw value (no interpolation) of `opt` in `sec`, with DEFAULT and vars.
     pub fn get_raw(&self, sec: &str, opt: &str, vars: &Vars) -> Result<String, Error> {
         let s = self.unify(sec)?;
-        let key = py::lower(opt);
+        let key = py::lower_cow(opt);
         self.lookup_chain(s, vars, &key)
             .map(|(v, _)| v.to_string())
             .ok_or_else(|| no_option(&key, sec))
@@ -187,7 +187,7 @@ impl Config {
 
     /// Where `opt` of `sec` (or DEFAULT) was defined.
     pub fn src_of(&self, sec: &str, opt: &str) -> Option<&Src> {
-        let key = py::lower(opt);
+        let key = py::lower_cow(opt);
         self.sections
             .get(sec)
             .and_then(|s| s.get(&key))
@@ -203,7 +203,7 @@ impl Config {
             None if sec == "DEFAULT" => None,
             None => return Ok(None),
         };
-        let key = py::lower(opt);
+        let key = py::lower_cow(opt);
         let Some((raw, src)) = self.lookup_chain(s, vars, &key) else {
             return Ok(None);
         };
@@ -219,7 +219,7 @@ impl Config {
     /// interpolation in the context of `sec`.
     pub fn get(&self, sec: &str, opt: &str, vars: &Vars) -> Result<String, Error> {
         let s = self.unify(sec)?;
-        let key = py::lower(opt);
+        let key = py::lower_cow(opt);
         let (raw, src) = self
             .lookup_chain(s, vars, &key)
             .ok_or_else(|| no_option(&key, sec))?;

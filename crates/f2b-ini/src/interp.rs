@@ -92,7 +92,7 @@ impl Ctx<'_> {
                     };
                     let end = close.expect("checked") + 2;
                     rest = &rest[end..];
-                    let var = py::lower(name);
+                    let var = py::lower_cow(name);
                     let v = self.lookup(&var, name).ok_or_else(|| {
                         Error::new(
                             ErrorKind::InterpolationMissing,

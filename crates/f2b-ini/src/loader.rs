@@ -4,7 +4,7 @@
 //! once per file and merged in order (1.4). Parsed files and include lists are cached
 //! for the lifetime of the loader, like upstream's `share_config`.
 
-use std::collections::HashMap;
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 use std::path::Path;
 use std::sync::Arc;
 

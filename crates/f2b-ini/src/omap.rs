@@ -1,60 +1,34 @@
 //! A small insertion-ordered map with string keys, mirroring Python's `dict`
-//! (updates keep the original position, new keys go last). Small maps are searched
-//! linearly; an index with a fast non-cryptographic hash is built past a threshold.
+//! (updates keep the original position, new keys go last): `indexmap` with a fast
+//! non-cryptographic hash (keys are short option names, no adversary to defend
+//! against).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::OnceLock;
+use indexmap::IndexMap;
 
-/// Size from which a hash index is kept.
-const INDEX_FROM: usize = 12;
-
-/// Fx-style hash (8 bytes per step): keys are short option names, no adversary to
-/// defend against.
-#[derive(Default)]
-struct FxLike(u64);
-
-impl Hasher for FxLike {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            h = (h.rotate_left(5) ^ b as u64).wrapping_mul(K);
-        }
-        self.0 = h;
-    }
-}
-
-type Index = HashMap<String, usize, BuildHasherDefault<FxLike>>;
+type Map<V> = IndexMap<String, V, foldhash::fast::FixedState>;
 
 /// Insertion-ordered map from `String` keys to `V`.
 #[derive(Debug, Clone)]
 pub struct OMap<V> {
-    items: Vec<(String, V)>,
-    /// Built on the first lookup in a large map, then kept up to date.
-    index: OnceLock<Index>,
+    items: Map<V>,
 }
 
 impl<V: PartialEq> PartialEq for OMap<V> {
     fn eq(&self, other: &Self) -> bool {
-        self.items == other.items
+        // ordered comparison, like the entry lists
+        self.items.len() == other.items.len()
+            && self
+                .items
+                .iter()
+                .zip(other.items.iter())
+                .all(|(a, b)| a == b)
     }
 }
 
 impl<V> Default for OMap<V> {
     fn default() -> Self {
         OMap {
-            items: Vec::new(),
-            index: OnceLock::new(),
+            items: Map::default(),
         }
     }
 }
@@ -75,80 +49,48 @@ impl<V> OMap<V> {
         self.items.is_empty()
     }
 
-    fn pos(&self, key: &str) -> Option<usize> {
-        if self.items.len() < INDEX_FROM {
-            return self.items.iter().position(|(k, _)| k == key);
-        }
-        let ix = self.index.get_or_init(|| {
-            let mut ix = Index::with_capacity_and_hasher(self.items.len() * 2, Default::default());
-            for (j, (k, _)) in self.items.iter().enumerate() {
-                ix.entry(k.clone()).or_insert(j);
-            }
-            ix
-        });
-        ix.get(key).copied()
-    }
-
     /// Value stored under `key`.
     pub fn get(&self, key: &str) -> Option<&V> {
-        self.pos(key).map(|i| &self.items[i].1)
+        self.items.get(key)
     }
 
     /// Mutable value stored under `key`.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
-        match self.pos(key) {
-            Some(i) => Some(&mut self.items[i].1),
-            None => None,
-        }
+        self.items.get_mut(key)
     }
 
     /// True when `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.pos(key).is_some()
-    }
-
-    fn push_new(&mut self, key: String, value: V) -> usize {
-        let i = self.items.len();
-        if let Some(ix) = self.index.get_mut() {
-            ix.insert(key.clone(), i);
-        }
-        self.items.push((key, value));
-        i
+        self.items.contains_key(key)
     }
 
     /// Inserts or replaces (keeping the old position, like a Python dict).
     pub fn insert(&mut self, key: String, value: V) {
-        match self.pos(&key) {
-            Some(i) => self.items[i].1 = value,
-            None => {
-                self.push_new(key, value);
-            }
-        }
+        self.items.insert(key, value);
     }
 
-    /// Appends an entry whose key the caller knows to be absent (no lookup).
+    /// Appends an entry whose key the caller knows to be absent.
     pub fn push_unique(&mut self, key: String, value: V) {
         debug_assert!(!self.contains_key(&key));
-        self.push_new(key, value);
+        self.items.insert(key, value);
     }
 
     /// Entries in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
-        self.items.iter().map(|(k, v)| (k, v))
+        self.items.iter()
     }
 
     /// Keys in insertion order.
     pub fn keys(&self) -> impl Iterator<Item = &String> {
-        self.items.iter().map(|(k, _)| k)
+        self.items.keys()
     }
 
     /// Mutable value for `key`, inserting `make()` first when absent.
     pub fn entry_or_insert_with(&mut self, key: &str, make: impl FnOnce() -> V) -> &mut V {
-        let i = match self.pos(key) {
-            Some(i) => i,
-            None => self.push_new(key.to_string(), make()),
-        };
-        &mut self.items[i].1
+        if let Some(i) = self.items.get_index_of(key) {
+            return &mut self.items[i];
+        }
+        self.items.entry(key.to_string()).or_insert_with(make)
     }
 }
 
@@ -156,10 +98,10 @@ impl<V: Clone> OMap<V> {
     /// Python `dict.update`: every entry of `other` inserted in order.
     pub fn update(&mut self, other: &OMap<V>) {
         for (k, v) in other.iter() {
-            match self.pos(k) {
-                Some(i) => self.items[i].1 = v.clone(),
+            match self.items.get_mut(k.as_str()) {
+                Some(slot) => *slot = v.clone(),
                 None => {
-                    self.push_new(k.clone(), v.clone());
+                    self.items.insert(k.clone(), v.clone());
                 }
             }
         }

@@ -42,7 +42,16 @@ pub fn rstrip(s: &str) -> &str {
     &s[..i]
 }
 
-/// Python's `str.lower()` (ConfigParser's `optionxform`).
+/// [`lower`] that copies only when something changes.
+pub fn lower_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
+        std::borrow::Cow::Owned(lower(s))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// Python `str.lower()`.
 pub fn lower(s: &str) -> String {
     if s.is_ascii() {
         s.to_ascii_lowercase()
