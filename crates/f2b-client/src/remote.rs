@@ -217,6 +217,7 @@ impl Ctx<'_, '_> {
     /// Upstream `readConfig(jail)`.
     fn read_config(&mut self, jail: Option<&str>) -> Option<Vec<Value>> {
         let mut cfg = Configurator::new(&self.conf.conf);
+        cfg.skip_broken_jails(true);
         let r = read_stream(&mut cfg, jail, &self.update_main(), true, false);
         self.log.write_all(&cfg.take_diags());
         if r.ok {

@@ -83,6 +83,7 @@ pub struct Configurator {
     main_opts: OMap<Value>,
     jail_cfg: Option<Config>,
     jails: Vec<JailReader>,
+    skip_broken_jails: bool,
 }
 
 impl Configurator {
@@ -94,7 +95,16 @@ impl Configurator {
             main_opts: OMap::new(),
             jail_cfg: None,
             jails: Vec::new(),
+            skip_broken_jails: false,
         }
+    }
+
+    /// Better than upstream, for starting and reloading a server: a jail whose conversion
+    /// fails (e.g. "Have not found any log file") becomes a `config-error` entry and is not
+    /// started, instead of failing the whole configuration. Dumps (`-d`, `-t`) keep
+    /// upstream's all-or-nothing outcome.
+    pub fn skip_broken_jails(&mut self, on: bool) {
+        self.skip_broken_jails = on;
     }
 
     /// The base directory.
@@ -252,6 +262,15 @@ impl Configurator {
         for j in &mut jails {
             match j.convert(&mut self.ctx, allow_no_files) {
                 Ok(s) => stream.extend(s),
+                Err(e) if self.skip_broken_jails => {
+                    let msg = format!(
+                        "Jail '{}' skipped, because of wrong configuration: {}",
+                        j.name,
+                        e.message()
+                    );
+                    stream.push(Value::List(vec![Value::str("config-error"), Value::Str(msg)]));
+                    j.config_error = Some(e.message().to_string());
+                }
                 Err(e) => {
                     result = Err(e);
                     break;

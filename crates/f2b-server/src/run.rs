@@ -111,6 +111,7 @@ impl ConfigSource for FileConfig {
             .iter()
             .map(|(k, v)| (k.clone(), Value::str(v.clone())))
             .collect();
+        c.skip_broken_jails(true);
         let out = f2b_config::read_stream(&mut c, None, &upd, true, false);
         log_diags(c.take_diags());
         match (out.stream, out.error) {
