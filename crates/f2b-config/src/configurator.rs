@@ -268,7 +268,10 @@ impl Configurator {
                         j.name,
                         e.message()
                     );
-                    stream.push(Value::List(vec![Value::str("config-error"), Value::Str(msg)]));
+                    stream.push(Value::List(vec![
+                        Value::str("config-error"),
+                        Value::Str(msg),
+                    ]));
                     j.config_error = Some(e.message().to_string());
                 }
                 Err(e) => {
