@@ -29,7 +29,8 @@ pub fn joined(t: &TupleLine) -> String {
 
 /// `Regex._tupleLinesBuf`: date-stripped lines joined by `\n`, plus `\n`.
 pub fn tuple_lines_buf(lines: &[TupleLine]) -> String {
-    let mut s = String::new();
+    let len: usize = lines.iter().map(|t| t.0.len() + t.2.len() + 1).sum();
+    let mut s = String::with_capacity(len.max(1));
     for (i, t) in lines.iter().enumerate() {
         if i > 0 {
             s.push('\n');
@@ -188,7 +189,7 @@ impl FRegex {
 
     /// `getGroups()`: the group dictionary, with `alt_*` merged.
     pub fn groups(&self, buf: &str, caps: &Caps) -> Groups {
-        let mut g: Groups = Vec::new();
+        let mut g: Groups = Vec::with_capacity(self.re.group_names().len() + self.alt.len());
         for (i, n) in self.re.group_names().iter().enumerate() {
             if let Some(n) = n {
                 g.push((n.clone(), caps.get(buf, i).map(str::to_string)));

@@ -357,10 +357,12 @@ impl MlfidCache {
     const MAX_COUNT: usize = 100;
     const MAX_TIME: f64 = 300.0;
 
-    fn get(&mut self, k: &str, now: f64) -> Option<FailData> {
-        let (_, exp, v) = self.map.get(k)?;
+    /// Takes the live entry's data out (the caller puts it back with `store` or
+    /// drops the entry with `unset`), which saves a copy of its matched lines.
+    fn take(&mut self, k: &str, now: f64) -> Option<FailData> {
+        let (_, exp, v) = self.map.get_mut(k)?;
         if *exp > now {
-            return Some(v.clone());
+            return Some(std::mem::take(v));
         }
         self.map.remove(k);
         None
@@ -884,7 +886,7 @@ impl Filter {
 
     /// `_mergeFailure(mlfid, fail, failRegex)`.
     fn merge_failure(&mut self, mlfid: &str, mut fail: FailData, hit: &Hit, now: f64) -> FailData {
-        let cached = self.mlfid_cache.get(mlfid, now);
+        let cached = self.mlfid_cache.take(mlfid, now);
         let mut users: Option<usize> = None;
         let mut nf = 0u8;
         if truthy(fail.get("mlfgained")) {
