@@ -19,7 +19,12 @@ pub const END: &[u8] = b"<F2B_END_COMMAND>";
 pub const CLOSE: &[u8] = b"<F2B_CLOSE_COMMAND>";
 
 /// Most connections served at once; further clients wait in the listen backlog.
-pub const MAX_CONNECTIONS: usize = 32;
+/// Upstream's asyncore loop serves any number of idle peers, so the bound is far
+/// above what a hung monitoring script or a burst of clients opens; threads only
+/// reserve their stack, pages are touched on use.
+pub const MAX_CONNECTIONS: usize = 4096;
+/// Stack of one connection thread (the decoder and pretty-printer recurse).
+const CONN_STACK: usize = 2 << 20;
 /// Largest request accepted (a reload stream of many jails stays far below).
 pub const MAX_MESSAGE: usize = 64 << 20;
 
@@ -173,6 +178,7 @@ impl ControlSocket {
             *active.0.lock().unwrap_or_else(|e| e.into_inner()) += 1;
             let spawned = std::thread::Builder::new()
                 .name("f2b/conn".into())
+                .stack_size(CONN_STACK)
                 .spawn(move || {
                     serve_connection(conn, &*handler);
                     let (lock, cv) = &*active;
