@@ -88,6 +88,33 @@ impl CmdError {
         }
     }
 
+    /// `OSError(errno, strerror, filename)` (its subclass by errno) for a failed file
+    /// operation, as Python's `open()` raises it.
+    pub fn os(e: &std::io::Error, filename: &str) -> CmdError {
+        let errno = e.raw_os_error().unwrap_or(0);
+        let class = match errno {
+            libc::ENOENT => "FileNotFoundError",
+            libc::EACCES | libc::EPERM => "PermissionError",
+            libc::EISDIR => "IsADirectoryError",
+            libc::ENOTDIR => "NotADirectoryError",
+            libc::EEXIST => "FileExistsError",
+            _ => "OSError",
+        };
+        // SAFETY: strerror returns a valid NUL-terminated static string for any errno.
+        let strerror = unsafe { std::ffi::CStr::from_ptr(libc::strerror(errno)) }
+            .to_string_lossy()
+            .into_owned();
+        CmdError {
+            module: "builtins".into(),
+            class: class.into(),
+            args: vec![
+                Value::Int(errno as i64),
+                Value::Str(strerror),
+                Value::str(filename),
+            ],
+        }
+    }
+
     /// The exception as a protocol value.
     pub fn to_value(&self) -> Value {
         Value::Exception {

@@ -347,6 +347,16 @@ impl Server {
                     ))));
                 }
             }
+        } else {
+            // upstream calls `value.items()`
+            return Err(CmdError {
+                module: "builtins".into(),
+                class: "AttributeError".into(),
+                args: vec![Value::str(format!(
+                    "'{}' object has no attribute 'items'",
+                    v.type_name()
+                ))],
+            });
         }
         Ok(Value::None)
     }

@@ -149,12 +149,6 @@ impl<'a> Transmitter<'a> {
             "flushlogs" => Ok(Value::str(logging::flush())),
             "get" => self.command_get(&command[1..]),
             "status" => self.status(&command[1..]),
-            "stats" | "statistic" | "statistics" => Ok(Value::Dict(
-                srv.jails()
-                    .iter()
-                    .map(|j| (Value::str(j.name.clone()), j.stats()))
-                    .collect(),
-            )),
             "version" => Ok(Value::str(VERSION)),
             "config-error" => {
                 f2b_log!(ERROR, "transmitter", "{}", sarg(command, 1)?);
@@ -329,7 +323,7 @@ impl<'a> Transmitter<'a> {
                     return Err(CmdError::value("Only one file can be added at a time"));
                 }
                 let j = jail()?;
-                j.filter().add_log_path(&path, tail, j.db.as_deref());
+                j.filter().add_log_path(&path, tail, j.db.as_deref())?;
                 self.quiet_or(|| Ok(j.filter().log_paths_value()))
             }
             "dellogpath" => {
@@ -366,6 +360,8 @@ impl<'a> Transmitter<'a> {
                 let vals: Vec<String> = if multiple {
                     match arg(command, 2)? {
                         Value::List(v) | Value::Tuple(v) => texts(v),
+                        // upstream iterates the value: a string is its characters
+                        Value::Str(s) => s.chars().map(String::from).collect(),
                         other => vec![text(other)],
                     }
                 } else {
@@ -505,7 +501,7 @@ impl<'a> Transmitter<'a> {
                 let j = jail()?;
                 let mut a = j.actions();
                 if a.set.get(&act).is_none() {
-                    return Err(CmdError::key(Value::Str(act)));
+                    return Err(invalid_action(&act));
                 }
                 let _ = a.set.stop(Some(std::slice::from_ref(&act)));
                 Ok(Value::None)
@@ -515,15 +511,24 @@ impl<'a> Transmitter<'a> {
                 let j = jail()?;
                 let mut a = j.actions();
                 if a.set.get(&act).is_none() {
-                    return Err(CmdError::key(Value::Str(act)));
+                    return Err(invalid_action(&act));
                 }
                 if multiple {
                     let pairs = arg(command, 3)?;
                     let mut kv: Vec<(String, String)> = Vec::new();
-                    for p in pairs.as_seq().unwrap_or(&[]) {
-                        let s = p.as_seq().unwrap_or(&[]);
-                        let k = text(arg(s, 0)?);
-                        let v = s.get(1).map(text).unwrap_or_default();
+                    // upstream: `for cmd in command[3]: key = cmd[0]; value = cmd[1]`;
+                    // a string is iterated by characters, and a 1-character item has no [1]
+                    let items: Vec<Value> = match pairs {
+                        Value::Str(s) => s.chars().map(|c| Value::str(c.to_string())).collect(),
+                        other => other.as_seq().unwrap_or(&[]).to_vec(),
+                    };
+                    for p in &items {
+                        let k = text(&py_item(p, 0)?);
+                        let v = match py_item(p, 1) {
+                            Ok(v) => text(&v),
+                            Err(e) if matches!(p, Value::Str(_)) => return Err(e),
+                            Err(_) => String::new(),
+                        };
                         kv.push((k, v));
                     }
                     a.set
@@ -609,10 +614,7 @@ impl<'a> Transmitter<'a> {
                 let prop = sarg(command, 3)?;
                 let j = jail()?;
                 let a = j.actions();
-                let action = a
-                    .set
-                    .get(&act)
-                    .ok_or_else(|| CmdError::key(Value::str(act.clone())))?;
+                let action = a.set.get(&act).ok_or_else(|| invalid_action(&act))?;
                 match action.get(&prop) {
                     Some(v) => Ok(Value::str(v)),
                     None => Err(CmdError {
@@ -629,19 +631,22 @@ impl<'a> Transmitter<'a> {
                 let act = sarg(command, 2)?;
                 let j = jail()?;
                 let a = j.actions();
-                let action = a
-                    .set
-                    .get(&act)
-                    .ok_or_else(|| CmdError::key(Value::str(act.clone())))?;
+                let action = a.set.get(&act).ok_or_else(|| invalid_action(&act))?;
                 if key == "actionmethods" {
                     return Ok(str_list(
                         [
                             "ban",
+                            "clearAllParams",
                             "consistencyCheck",
+                            "escapeTag",
+                            "executeCmd",
                             "flush",
+                            "invalidateBanEpoch",
                             "prolong",
                             "reban",
                             "reload",
+                            "replaceDynamicTags",
+                            "replaceTag",
                             "start",
                             "stop",
                             "unban",
@@ -657,6 +662,12 @@ impl<'a> Transmitter<'a> {
                     .filter(|k| !k.starts_with('_'))
                     .map(str::to_string)
                     .collect();
+                // class attributes of upstream's CommandAction that dir() lists too
+                for k in ["ESCAPE_CRE", "ESCAPE_VN_CRE", "banEpoch"] {
+                    if !keys.iter().any(|x| x == k) {
+                        keys.push(k.to_string());
+                    }
+                }
                 keys.sort();
                 Ok(str_list(keys))
             }
@@ -674,23 +685,34 @@ impl<'a> Transmitter<'a> {
             1 | 2 => {
                 let name = text(&command[0]);
                 let flavor = command.get(1).map(text).unwrap_or_else(|| "basic".into());
-                if name == "--all" {
-                    let mut st = match srv.status() {
-                        Value::List(v) => v,
-                        _ => Vec::new(),
-                    };
-                    st.push(Value::Dict(
-                        srv.jails()
-                            .iter()
-                            .map(|j| (Value::str(j.name.clone()), j.status(&flavor)))
-                            .collect(),
-                    ));
-                    return Ok(Value::List(st));
-                }
                 Ok(srv.jail(&name)?.status(&flavor))
             }
             _ => Err(CmdError::exception("Invalid command (no status)")),
         }
+    }
+}
+
+/// Upstream `Actions.__getitem__`'s error for an unknown action.
+fn invalid_action(name: &str) -> CmdError {
+    CmdError::key(Value::str(format!("Invalid Action name: {name}")))
+}
+
+/// Python's `value[i]` on a command item: a string indexes its characters.
+fn py_item(v: &Value, i: usize) -> Result<Value, CmdError> {
+    match v {
+        Value::Str(s) => s
+            .chars()
+            .nth(i)
+            .map(|c| Value::str(c.to_string()))
+            .ok_or_else(|| CmdError {
+                class: "IndexError".into(),
+                ..CmdError::exception("string index out of range")
+            }),
+        _ => v
+            .as_seq()
+            .and_then(|s| s.get(i))
+            .cloned()
+            .ok_or_else(CmdError::index),
     }
 }
 
@@ -833,6 +855,19 @@ mod tests {
                 "Invalid command 'nosuch' (no set action or not yet implemented)",
             ),
             (c(&["add", "--all"]), "Exception", "Reserved name '--all'"),
+            // 1.0.2 has no `stats` and no `status --all`
+            (c(&["stats"]), "Exception", "Invalid command"),
+            (c(&["status", "--all"]), "UnknownJailException", "--all"),
+            (
+                c(&["set", "thread", "{}"]),
+                "AttributeError",
+                "'str' object has no attribute 'items'",
+            ),
+            (
+                c(&["get", "j", "action", "nosuch", "init"]),
+                "KeyError",
+                "Invalid Action name: nosuch",
+            ),
         ];
         for (cmd, class, msg) in errs {
             let (code, v) = run(&srv, cmd.clone());

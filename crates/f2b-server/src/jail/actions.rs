@@ -166,6 +166,20 @@ impl ActionsPart {
                 ),
             ]));
         }
+        if flavor == "cymru" {
+            // like upstream without dnspython: no DNS, every list is ['error']
+            f2b_log!(
+                ERROR,
+                "banmanager",
+                "dnspython package is required but could not be imported"
+            );
+            for title in ["Banned ASN list", "Banned Country list", "Banned RIR list"] {
+                v.push(Value::Tuple(vec![
+                    Value::str(title),
+                    Value::List(vec![Value::str("error")]),
+                ]));
+            }
+        }
         Value::List(v)
     }
 

@@ -171,7 +171,12 @@ impl FilterPart {
     }
 
     /// `set <jail> addlogpath <file> [tail]`.
-    pub fn add_log_path(&mut self, path: &str, tail: bool, db: Option<&crate::db::Db>) {
+    pub fn add_log_path(
+        &mut self,
+        path: &str,
+        tail: bool,
+        db: Option<&crate::db::Db>,
+    ) -> Result<(), CmdError> {
         if let Some(r) = self.reload_logs.as_mut() {
             r.retain(|p| p != path);
         }
@@ -179,7 +184,11 @@ impl FilterPart {
             if self.reload_logs.is_none() {
                 f2b_log!(ERROR, "filter", "{path} already exists");
             }
-            return;
+            return Ok(());
+        }
+        // upstream's FileContainer opens the file at once: a missing file is an error
+        if let Err(e) = std::fs::File::open(path) {
+            return Err(CmdError::os(&e, path));
         }
         self.logpaths.push((path.to_string(), tail));
         self.pending_files.push((path.to_string(), tail));
@@ -197,6 +206,7 @@ impl FilterPart {
             "filter",
             "Added logfile: '{path}' (pos = {pos}, hash = {hash})"
         );
+        Ok(())
     }
 
     /// `set <jail> dellogpath <file>`.
@@ -414,19 +424,27 @@ pub fn first_line_hash(path: &str) -> String {
 
 /// The host's own addresses: every interface address plus the loopback ones.
 fn lookup_self_ips() -> Vec<IpAddr> {
-    let mut v = Vec::new();
-    if let Ok(addrs) = nix::ifaddrs::getifaddrs() {
-        for a in addrs {
-            let Some(sa) = a.address else { continue };
-            if let Some(s4) = sa.as_sockaddr_in() {
-                v.push(IpAddr::from_std(std::net::IpAddr::V4(s4.ip())));
-            } else if let Some(s6) = sa.as_sockaddr_in6() {
-                v.push(IpAddr::from_std(std::net::IpAddr::V6(s6.ip())));
+    // upstream DNSUtils.getSelfIPs: what `localhost`, the host name and its FQDN
+    // resolve to (not the interface addresses)
+    use std::net::ToSocketAddrs;
+    let mut names = vec!["localhost".to_string()];
+    if let Ok(h) = nix::unistd::gethostname() {
+        let h = h.to_string_lossy().into_owned();
+        if !h.is_empty() {
+            names.push(h);
+        }
+    }
+    let mut v: Vec<IpAddr> = Vec::new();
+    for name in &names {
+        if let Ok(it) = (name.as_str(), 0u16).to_socket_addrs() {
+            for sa in it {
+                let ip = IpAddr::from_std(sa.ip());
+                if !v.contains(&ip) {
+                    v.push(ip);
+                }
             }
         }
     }
-    v.push(IpAddr::parse("127.0.0.1"));
-    v.push(IpAddr::parse("::1"));
     v
 }
 
@@ -435,8 +453,8 @@ pub struct ServerIgnoreEnv;
 
 impl IgnoreEnv for ServerIgnoreEnv {
     fn self_ips(&mut self) -> Vec<IpAddr> {
-        // Interface addresses change rarely; upstream caches them too. Looking them up for
-        // every failure costs a getifaddrs() syscall round per log line.
+        // Own addresses change rarely; upstream caches them too. Resolving them for
+        // every failure would cost a name lookup per log line.
         use std::sync::Mutex;
         use std::time::Instant;
         static CACHE: Mutex<Option<(Instant, Vec<IpAddr>)>> = Mutex::new(None);
