@@ -131,7 +131,19 @@ impl Ctx<'_, '_> {
                 }
                 Ok(Value::Tuple(v)) if v.len() == 2 => {
                     let args = match &v[1] {
-                        Value::Exception { args, .. } => Value::Tuple(args.clone()),
+                        Value::Exception { class, args, .. } => {
+                            // OSError's .args keep only (errno, strerror); the protocol
+                            // crate's repr already drops the filename, so follow it
+                            let full = v[1].repr();
+                            let two = args.len() > 2
+                                && Value::Tuple(args[..2].to_vec()).repr()
+                                    == full[class.len().min(full.len())..];
+                            if two {
+                                Value::Tuple(args[..2].to_vec())
+                            } else {
+                                Value::Tuple(args.clone())
+                            }
+                        }
                         other => Value::Tuple(vec![other.clone()]),
                     };
                     self.log.error("fail2ban", &format!("NOK: {}", args.repr()));
