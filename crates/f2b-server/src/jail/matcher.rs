@@ -53,6 +53,21 @@ impl FilterPart {
         let r = compile(v, self.maxlines > 1, &self.usedns).inspect_err(|e| {
             f2b_log!(ERROR, "filter", "{}", e.args[0].str_());
         })?;
+        // upstream FailRegex: the regex or the prefregex must identify the failure
+        const IDS: [&str; 5] = ["fid", "ip4", "ip6", "dns", "mlfid"];
+        if fail && !IDS.iter().any(|g| r.has_group(g)) {
+            let in_pref = match &self.prefregex {
+                Some(p) => compile(p, false, &self.usedns)
+                    .map(|p| IDS.iter().any(|g| p.has_group(g)))
+                    .unwrap_or(false),
+                None => false,
+            };
+            if !in_pref {
+                let e = CmdError::regex(format!("No failure-id group in '{}'", r.expanded));
+                f2b_log!(ERROR, "filter", "{}", e.args[0].str_());
+                return Err(e);
+            }
+        }
         if fail {
             self.failregex.push(v.to_string());
             self.failregex_exp.push(r.expanded);
