@@ -77,6 +77,15 @@ impl<'a> Logger<'a> {
         }
     }
 
+    /// Logs an informational message (shown with `-v`).
+    pub fn info(&mut self, logger: &'static str, msg: &str) {
+        self.write(&Diag {
+            level: Level::Info,
+            logger,
+            message: msg.to_string(),
+        });
+    }
+
     /// Logs an error.
     pub fn error(&mut self, logger: &'static str, msg: &str) {
         self.write(&Diag {
@@ -201,10 +210,26 @@ fn run_conf(mut conf: Conf, rest: Vec<String>, out: &mut dyn Write, log: &mut Lo
             }
         }
     }
+    log.info(
+        "fail2ban",
+        &format!(
+            "Using socket file {}",
+            conf.socket.as_deref().unwrap_or("None")
+        ),
+    );
     if let Err(e) = check_log_level(conf.loglevel.as_deref().unwrap_or("")) {
         let _ = writeln!(out, "ERROR: {}", e.message());
         return 255;
     }
+    log.info(
+        "fail2ban",
+        &format!(
+            "Using pid file {}, [{}] logging to {}",
+            conf.pidfile.as_deref().unwrap_or("None"),
+            level_name(conf.loglevel.as_deref().unwrap_or("")),
+            conf.logtarget.as_deref().unwrap_or("None")
+        ),
+    );
     let update_main: Vec<(String, Value)> = [
         ("loglevel", &conf.loglevel),
         ("logtarget", &conf.logtarget),
@@ -275,5 +300,29 @@ fn run_conf(mut conf: Conf, rest: Vec<String>, out: &mut dyn Write, log: &mut Lo
             255
         }
         Command::Server(args) => server::run_server_command(&conf, &args, out, log),
+    }
+}
+
+/// Python's `logging.getLevelName(str2LogLevel(v))` for a valid level value.
+fn level_name(v: &str) -> String {
+    let up = v.to_uppercase();
+    match up.as_str() {
+        "TRACEDEBUG" => "Level 7".into(),
+        "HEAVYDEBUG" => "Level 5".into(),
+        "MSG" => "Level 18".into(),
+        "NOTSET" => "NOTSET".into(),
+        _ => match v.parse::<i32>() {
+            Ok(n) => match n {
+                50 => "CRITICAL".into(),
+                40 => "ERROR".into(),
+                30 => "WARNING".into(),
+                25 => "NOTICE".into(),
+                20 => "INFO".into(),
+                10 => "DEBUG".into(),
+                0 => "NOTSET".into(),
+                n => format!("Level {n}"),
+            },
+            Err(_) => up,
+        },
     }
 }

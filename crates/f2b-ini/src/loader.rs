@@ -70,6 +70,12 @@ impl Loader {
         if let Some(f) = self.files.get(path) {
             return Ok(f.clone());
         }
+        // upstream's per-file parser logs this the first time it reads a file (even a missing one)
+        self.diags.push(
+            Level::Info,
+            LOGGER_INC,
+            format!("  Loading files: [{}]", py_repr_str(path)),
+        );
         let parsed = match std::fs::read(path) {
             Err(_) => None,
             Ok(bytes) => {
@@ -155,6 +161,14 @@ impl Loader {
     /// files in order; returns the merged config and the list of files read.
     pub fn read_files(&mut self, filenames: &[String]) -> Result<(Config, Vec<String>), Error> {
         let full = self.get_includes(filenames, &[])?;
+        if !full.is_empty() {
+            let list: Vec<String> = full.iter().map(|f| py_repr_str(f)).collect();
+            self.diags.push(
+                Level::Info,
+                LOGGER_INC,
+                format!("  Loading files: [{}]", list.join(", ")),
+            );
+        }
         let mut cfg = Config::new();
         let mut read = Vec::new();
         for f in &full {
@@ -175,6 +189,11 @@ impl Loader {
                 format!("Base configuration directory {basedir} does not exist "),
             ));
         }
+        self.diags.push(
+            Level::Info,
+            LOGGER,
+            format!("Loading configs for {name} under {basedir} "),
+        );
         let base = py::path_join(basedir, name);
         let dir = format!("{base}.d");
         let mut files = vec![format!("{base}.conf")];
