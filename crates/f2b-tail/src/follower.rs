@@ -71,6 +71,14 @@ fn first_line_hash(file: &mut File) -> io::Result<String> {
     }
 }
 
+/// SHA-1 hex of the first line of the file at `path` (what fail2ban stores in its database);
+/// empty when the file cannot be opened or has no complete first line.
+pub fn path_first_line_hash(path: &std::path::Path) -> String {
+    File::open(path)
+        .and_then(|mut f| first_line_hash(&mut f))
+        .unwrap_or_default()
+}
+
 /// Hex SHA-1 of `data` (the hash fail2ban stores for a log file's first line).
 pub fn sha1_hex(data: &[u8]) -> String {
     let d = Sha1::digest(data);

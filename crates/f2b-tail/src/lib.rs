@@ -38,7 +38,7 @@ mod polling;
 mod runner;
 mod seek;
 
-pub use follower::{sha1_hex, FileFollower};
+pub use follower::{path_first_line_hash, sha1_hex, FileFollower};
 pub use inotify_tail::InotifyTail;
 pub use polling::PollingTail;
 pub use seek::{seek_to_time, DateFn};

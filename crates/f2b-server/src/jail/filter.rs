@@ -409,17 +409,9 @@ impl FilterPart {
 }
 
 /// SHA-1 hex of the first line of a file (including its newline); empty when there
-/// is no complete first line.
+/// is no complete first line. Read by f2b-tail, the only crate that reads log files.
 pub fn first_line_hash(path: &str) -> String {
-    use std::io::BufRead;
-    let Ok(f) = std::fs::File::open(path) else {
-        return String::new();
-    };
-    let mut line = Vec::new();
-    match std::io::BufReader::new(f).read_until(b'\n', &mut line) {
-        Ok(_) if line.ends_with(b"\n") => f2b_tail::sha1_hex(&line),
-        _ => String::new(),
-    }
+    f2b_tail::path_first_line_hash(path.as_ref())
 }
 
 /// The host's own addresses: every interface address plus the loopback ones.
