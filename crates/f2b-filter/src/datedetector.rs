@@ -137,7 +137,9 @@ impl DateDetector {
             let t = match pre_match {
                 Some(pm) => {
                     let wrap = |s: &str| pm.replacen_all_date(&datetemplate::unbound_pattern(s));
-                    datetemplate::anchored_template(&t, &wrap, &self.exy)?
+                    let t = datetemplate::anchored_template(&t, &wrap, &self.exy)?;
+                    t.validate()?;
+                    t
                 }
                 None => t,
             };
@@ -165,6 +167,7 @@ impl DateDetector {
         } else {
             datetemplate::pattern_template(pattern, Some(&key), &self.exy)?
         };
+        t.validate()?;
         // upstream caches templates by pattern: a pattern equal to one of the
         // anchored default copies shares that object, whose weight is 100
         if t.name.starts_with("{^LN-BEG}") && self.anchored_default_names().contains(&t.name) {

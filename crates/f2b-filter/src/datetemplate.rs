@@ -3,7 +3,7 @@
 //! fail2ban's word/line boundary rules and its display name.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use fancy_regex::Regex as Meta;
 
@@ -49,7 +49,10 @@ pub struct DateTemplate {
     /// Weight for reordering (100 for the anchored copies of the defaults).
     pub weight: f64,
     kind: Kind,
-    re: PyRegex,
+    /// Compiled on first use: a detector holds 31 default templates and a log
+    /// usually needs one or two of them (compiling all was most of the start-up).
+    /// Shared by the clones of the cached default lists.
+    re: Arc<OnceLock<PyRegex>>,
     fast: Option<crate::fastdate::SyslogGroups>,
 }
 
@@ -198,8 +201,6 @@ impl DateTemplate {
         if let Some(gf) = gf {
             regex = format!("{gf}{regex}");
         }
-        let re = PyRegex::new(&regex, false)
-            .map_err(|e| format!("Compile {name:?} failed, expression {regex:?}: {e}"))?;
         Ok(DateTemplate {
             name,
             pattern,
@@ -208,18 +209,43 @@ impl DateTemplate {
             weight: 1.0,
             kind,
             fast: None,
-            re,
+            re: Arc::default(),
+        })
+    }
+
+    /// Compiles the regex now: a template from a user's `datepattern` must fail
+    /// at configuration time, not at the first line.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.re.get().is_none() {
+            let re = PyRegex::new(&self.regex, false).map_err(|e| {
+                format!(
+                    "Compile {:?} failed, expression {:?}: {e}",
+                    self.name, self.regex
+                )
+            })?;
+            let _ = self.re.set(re);
+        }
+        Ok(())
+    }
+
+    fn re(&self) -> &PyRegex {
+        self.re.get_or_init(|| {
+            // only templates built from the fixed default patterns skip
+            // `validate`, and those compile
+            PyRegex::new(&self.regex, false).unwrap_or_else(|_| {
+                PyRegex::new("(?!)x", false).expect("a regex that never matches")
+            })
         })
     }
 
     fn with_fast_path(mut self) -> Self {
         if self.name == crate::fastdate::SYSLOG_NAME && self.flags & LINE_BEGIN != 0 {
-            let gi = |n: &str| self.re.group_index(n);
+            let gi = |n: &str| self.re().group_index(n);
             if let (Some(b), Some(d), Some(h), Some(m), Some(s)) =
                 (gi("b"), gi("d"), gi("H"), gi("M"), gi("S"))
             {
                 self.fast = Some(crate::fastdate::SyslogGroups {
-                    len: self.re.group_names().len(),
+                    len: self.re().group_names().len(),
                     b,
                     d,
                     h,
@@ -329,7 +355,7 @@ impl DateTemplate {
                 }
             }
         }
-        self.re.search_at(&line[..end], start).ok().flatten()
+        self.re().search_at(&line[..end], start).ok().flatten()
     }
 
     /// `getDate`: the time of a match (`None` = invalid date).
@@ -342,7 +368,7 @@ impl DateTemplate {
     ) -> Option<f64> {
         match self.kind {
             Kind::Pattern => strptime::group_dict_strptime(
-                |k| self.re.group_index(k).and_then(|i| caps.get(line, i)),
+                |k| self.re().group_index(k).and_then(|i| caps.get(line, i)),
                 now,
                 default_tz,
             ),
