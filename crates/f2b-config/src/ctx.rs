@@ -19,6 +19,8 @@ pub struct Ctx {
     configs: HashMap<String, (Rc<Config>, bool)>,
     /// Option lookups shared between readers of the same filter or action file.
     pub memo: crate::memo::Memo,
+    /// Tag substitutions shared between readers of the same filter or action file.
+    pub tag_memo: crate::tagmemo::TagMemo,
 }
 
 /// Option types of the readers' option templates.
@@ -77,6 +79,7 @@ impl Ctx {
             loader: Loader::new(),
             configs: HashMap::default(),
             memo: crate::memo::Memo::default(),
+            tag_memo: crate::tagmemo::TagMemo::default(),
         }
     }
 

@@ -14,7 +14,8 @@ use crate::ctx::{get_options_memo, py_str, to_vars, Ctx, OptSpec, OptType};
 use crate::error::Error;
 use crate::helpers::{as_bool, py_int};
 use crate::shlex::shlex_split;
-use crate::tags::{substitute_recursive_tags, TagError};
+use crate::tagmemo::substitute_shared;
+use crate::tags::TagError;
 
 /// Options of a filter (`FilterReader._configOpts`).
 pub const FILTER_OPTS: &[OptSpec] = &[
@@ -207,82 +208,79 @@ impl DefInit {
     pub fn get_combined(&mut self, ctx: &mut Ctx, ignore: &[&str]) -> Result<OMap<Value>, Error> {
         // upstream merges `_opts` with `_initOpts` (init wins); None values take no
         // part in substitution (they are never replaced and never replace)
-        let mut sub: OMap<String> = OMap::new();
-        let mut order: Vec<(String, bool)> =
+        let mut merged: Vec<(String, bool)> =
             Vec::with_capacity(self.opts.len() + self.init_opts.len());
+        let mut sub: OMap<String> = OMap::with_capacity(self.opts.len() + self.init_opts.len());
         for (k, v) in self.opts.iter() {
-            if self.init_opts.contains_key(k) {
-                order.push((k.clone(), false));
-                continue;
-            }
-            match py_str(v) {
-                Some(s) => {
-                    sub.push_unique(k.clone(), s);
-                    order.push((k.clone(), false));
-                }
-                None => order.push((k.clone(), true)),
+            let v = match self.init_opts.get(k) {
+                Some(iv) => Some(iv.clone()),
+                None => py_str(v),
+            };
+            merged.push((k.clone(), v.is_none()));
+            if let Some(v) = v {
+                sub.push_unique(k.clone(), v);
             }
         }
-        let opts_keys = order.len();
         for (k, v) in self.init_opts.iter() {
-            if !order[..opts_keys].iter().any(|(o, _)| o == k) {
-                order.push((k.clone(), false));
+            if !self.opts.contains_key(k) {
+                merged.push((k.clone(), false));
+                sub.push_unique(k.clone(), v.clone());
             }
-            sub.insert(k.clone(), v.clone());
         }
-        if order.is_empty() {
+        if merged.is_empty() {
             return Ok(OMap::new());
         }
-        // `sub` must iterate in the merged order
-        let mut ordered: OMap<String> = OMap::new();
-        for (k, none) in &order {
-            if !none {
-                let v = sub.get_mut(k).map(std::mem::take).unwrap_or_default();
-                ordered.push_unique(k.clone(), v);
-            }
-        }
-        let mut sub = ordered;
         let mut ign: Vec<String> = ignore.iter().map(|s| s.to_string()).collect();
-        for (k, _) in &order {
+        for (k, _) in &merged {
             if let Some((base, _)) = split_conditional(k) {
                 ign.push(base.to_string());
             }
         }
         let file = self.file.clone();
-        substitute_recursive_tags(&mut sub, &ign, |t| self.comb_option(ctx, t)).map_err(
-            |e| match e {
-                TagError::Recursive(m) => Error::value(format!("{file}: {m}")),
-                TagError::Lookup(e) => e,
-            },
-        )?;
-        let mut out = OMap::new();
-        for (k, none) in order {
-            if none {
-                out.push_unique(k, Value::None);
+        substitute_shared(
+            ctx,
+            |c| &mut c.tag_memo,
+            &file,
+            &mut sub,
+            &ign,
+            |c, t| self.comb_option(c, t),
+        )
+        .map_err(|e| match e {
+            TagError::Recursive(m) => Error::value(format!("{file}: {m}")),
+            TagError::Lookup(e) => e,
+        })?;
+        let mut out = OMap::with_capacity(merged.len());
+        let mut values = sub.iter_mut().map(|(_, v)| std::mem::take(v));
+        for (k, none) in merged {
+            let v = if none {
+                Value::None
             } else {
-                let v = sub.get_mut(&k).map(std::mem::take).unwrap_or_default();
-                out.push_unique(k, Value::Str(v));
-            }
+                Value::Str(values.next().unwrap_or_default())
+            };
+            out.push_unique(k, v);
         }
         for &(ty, name, _) in self.config_opts {
-            let Some(Value::Str(v)) = out.get(name).cloned() else {
+            if ty == OptType::Str {
+                continue;
+            }
+            let Some(Value::Str(v)) = out.get(name) else {
                 continue;
             };
             match ty {
                 OptType::Str => {}
-                OptType::Bool => out.insert(name.to_string(), Value::Bool(as_bool(&v))),
-                OptType::Int => match py_int(&v) {
+                OptType::Bool => {
+                    let b = as_bool(v);
+                    out.insert(name.to_string(), Value::Bool(b));
+                }
+                OptType::Int => match py_int(v) {
                     Some(i) => out.insert(name.to_string(), Value::Int(i)),
                     None => {
-                        ctx.log(
-                            Level::Warning,
-                            LOGGER,
-                            format!(
-                                "Wrong int value {} for {}. Using default one: None",
-                                Value::str(v.as_str()).repr(),
-                                Value::str(name).repr()
-                            ),
+                        let msg = format!(
+                            "Wrong int value {} for {}. Using default one: None",
+                            Value::str(v.as_str()).repr(),
+                            Value::str(name).repr()
                         );
+                        ctx.log(Level::Warning, LOGGER, msg);
                         out.insert(name.to_string(), Value::None);
                     }
                 },

@@ -23,6 +23,7 @@ pub mod helpers;
 pub mod jail;
 pub mod memo;
 pub mod shlex;
+pub mod tagmemo;
 pub mod tags;
 pub mod time;
 

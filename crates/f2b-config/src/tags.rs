@@ -2,6 +2,8 @@
 //! `<name>` (regex `<([^ <>]+)>`) in a value is replaced by the option `name` or by
 //! a fallback lookup; unknown tags stay (`<HOST>`, `<ip>` survive to the server).
 
+use std::borrow::Cow;
+
 use f2b_ini::OMap;
 
 /// Upstream's `MAX_TAG_REPLACE_COUNT`.
@@ -61,26 +63,32 @@ pub fn substitute_recursive_tags<E>(
     ignore: &[String],
     mut addrepl: impl FnMut(&str) -> Result<Option<String>, E>,
 ) -> Result<(), TagError<E>> {
-    let keys: Vec<String> = tags.keys().cloned().collect();
-    let skip: Vec<bool> = keys.iter().map(|k| ignore.contains(k)).collect();
+    let n = tags.len();
     let ignored = |t: &str| ignore.iter().any(|i| i == t);
-    let mut done: Vec<bool> = vec![false; keys.len()];
-    let mut rep_counts: Vec<Option<Vec<(String, u32)>>> = vec![None; keys.len()];
+    // ignored keys are never substituted: done from the start
+    let mut done: Vec<bool> = (0..n)
+        .map(|i| tags.get_index(i).is_some_and(|(k, _)| ignored(k)))
+        .collect();
+    let mut rep_counts: Vec<Option<Vec<(String, u32)>>> = Vec::new();
     let mut rtag = String::new();
     loop {
         let mut rep_flag = false;
-        for (idx, tag) in keys.iter().enumerate() {
-            if skip[idx] || done[idx] {
+        for idx in 0..n {
+            if done[idx] {
                 continue;
             }
-            let orgval = tags.get(tag).map(String::as_str).unwrap_or("");
+            let (tag, orgval) = tags.get_index(idx).expect("index in range");
             if !orgval.contains('<') {
                 done[idx] = true;
                 continue;
             }
-            let mut value = orgval.to_string();
-            let had = rep_counts[idx].is_some();
-            let mut rplc = rep_counts[idx].take().unwrap_or_default();
+            // borrowed until the first replacement
+            let mut value: Cow<str> = Cow::Borrowed(orgval.as_str());
+            let had = rep_counts.get(idx).is_some_and(Option::is_some);
+            let mut rplc = match rep_counts.get_mut(idx) {
+                Some(slot) => slot.take().unwrap_or_default(),
+                None => Vec::new(),
+            };
             let mut m = find_tag(&value, 0).map(|(s, e, n)| {
                 rtag.clear();
                 rtag.push_str(n);
@@ -110,11 +118,9 @@ pub fn substitute_recursive_tags<E>(
                         counts.join(", ")
                     )));
                 }
-                let repl: Option<std::borrow::Cow<str>> = match tags.get(rtag.as_str()) {
-                    Some(v) => Some(std::borrow::Cow::Borrowed(v.as_str())),
-                    None => addrepl(&rtag)
-                        .map_err(TagError::Lookup)?
-                        .map(std::borrow::Cow::Owned),
+                let repl: Option<Cow<str>> = match tags.get(rtag.as_str()) {
+                    Some(v) => Some(Cow::Borrowed(v.as_str())),
+                    None => addrepl(&rtag).map_err(TagError::Lookup)?.map(Cow::Owned),
                 };
                 let Some(repl) = repl else {
                     m = find_tag(&value, end).map(|(s, e, n)| {
@@ -124,7 +130,7 @@ pub fn substitute_recursive_tags<E>(
                     });
                     continue;
                 };
-                value = replace_tag(&value, start, &rtag, &repl);
+                value = Cow::Owned(replace_tag(&value, start, &rtag, &repl));
                 match rplc.iter_mut().find(|(k, _)| *k == rtag) {
                     Some((_, c)) => *c += 1,
                     None => rplc.push((rtag.clone(), 1)),
@@ -135,19 +141,26 @@ pub fn substitute_recursive_tags<E>(
                     (s, e)
                 });
             }
-            let changed = tags.get(tag).map_or(true, |o| *o != value);
-            let still = changed && has_tag(&value);
+            let new = match value {
+                Cow::Owned(v) if v != *orgval => Some(v),
+                _ => None,
+            };
+            let changed = new.is_some();
+            let still = new.as_deref().is_some_and(has_tag);
             if had || still {
+                if rep_counts.len() < n {
+                    rep_counts.resize(n, None);
+                }
                 rep_counts[idx] = Some(rplc);
             }
             // unchanged: every tag left is missing or ignored, and stays so (keys are
             // fixed, the fallback is cached), so later passes cannot change it either
-            if !value.contains('<') || !changed {
+            if !changed || !new.as_deref().is_some_and(|v| v.contains('<')) {
                 done[idx] = true;
             }
-            if changed {
+            if let Some(v) = new {
                 rep_flag |= still;
-                tags.insert(tag.clone(), value);
+                *tags.get_index_mut(idx).expect("index in range") = v;
             }
         }
         if !rep_flag {

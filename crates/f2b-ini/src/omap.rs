@@ -39,6 +39,13 @@ impl<V> OMap<V> {
         Self::default()
     }
 
+    /// An empty map with room for `n` entries.
+    pub fn with_capacity(n: usize) -> Self {
+        OMap {
+            items: Map::with_capacity_and_hasher(n, Default::default()),
+        }
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.items.len()
@@ -78,6 +85,21 @@ impl<V> OMap<V> {
     /// Entries in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
         self.items.iter()
+    }
+
+    /// Entries in insertion order, values mutable.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut V)> {
+        self.items.iter_mut()
+    }
+
+    /// The entry at position `i` of the insertion order.
+    pub fn get_index(&self, i: usize) -> Option<(&String, &V)> {
+        self.items.get_index(i)
+    }
+
+    /// The value at position `i` of the insertion order, mutable.
+    pub fn get_index_mut(&mut self, i: usize) -> Option<&mut V> {
+        self.items.get_index_mut(i).map(|(_, v)| v)
     }
 
     /// Keys in insertion order.

@@ -1,0 +1,382 @@
+//! Tag substitution shared between readers of one filter or action file.
+//!
+//! `getCombined` substitutes `<tag>`s for every jail that uses an action, and the
+//! inputs differ between jails only in a few plain values (`name`, `port`,
+//! `actname`, ...). Substitution is run once on a *template*: every value without
+//! `<` or `>` (a leaf, it cannot take part in forming a tag) is replaced by a
+//! sentinel character; the result is then instantiated per jail by putting the leaf
+//! values back.
+//!
+//! Why this gives the same result as substituting the real values: a tag is
+//! `<[^ <>]+>`. A leaf holds no `<` or `>`, so a tag can only touch a leaf's text by
+//! spanning all of it; with the sentinel in its place the same tag is found with the
+//! sentinel inside its name, which aborts the template run (the real substitution is
+//! done instead). Without such a tag, every lookup, replacement count and error
+//! check sees the same tag names in both runs. The fallback lookups (`addrepl`) are
+//! recorded with their answers; a cached template is used only when the reader gets
+//! the same answers again.
+
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+use std::rc::Rc;
+
+use f2b_ini::OMap;
+
+use crate::tags::{substitute_recursive_tags, TagError};
+
+/// First sentinel: leaf `i` is `U+F0000 + i` (plane 15, private use).
+const SENTINEL_BASE: u32 = 0xF0000;
+/// Lead byte of the UTF-8 encoding of U+C0000..U+FFFFF, sentinels included.
+const LEAD: u8 = 0xF3;
+/// Plane 15 holds 65534 usable code points.
+const MAX_LEAVES: usize = 0xFFFE;
+
+/// Cached templates keyed by the file, the ignored tags and the input template.
+#[derive(Debug, Default)]
+pub struct TagMemo {
+    map: HashMap<Vec<u8>, Slot>,
+    /// Per file: names whose values were seen forming tag names (`<lt_<logtype>>`),
+    /// kept as they are in the template (they select which tags exist).
+    pinned: HashMap<String, Vec<String>>,
+}
+
+/// A template key seen once (substituted plainly), or its template.
+#[derive(Debug)]
+enum Slot {
+    Seen,
+    Template(Rc<Entry>),
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// Fallback lookups made by the template run, with their answers.
+    asked: Vec<(String, Option<String>)>,
+    /// Substituted values with sentinels, in the order of the input; `None` where
+    /// the value stays as it is.
+    values: Vec<Option<String>>,
+}
+
+/// Why a template run gave up.
+enum Abort {
+    /// A tag name holds the sentinels of these leaves: pin them and retry.
+    Pin(Vec<usize>),
+    /// Substitution failed or cannot be templated: substitute the real values.
+    Plain,
+}
+
+fn push_part(key: &mut Vec<u8>, s: &str) {
+    key.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    key.extend_from_slice(s.as_bytes());
+}
+
+fn is_leaf(v: &str) -> bool {
+    !v.bytes().any(|b| b == b'<' || b == b'>')
+}
+
+fn sentinel(i: usize) -> char {
+    char::from_u32(SENTINEL_BASE + i as u32).expect("plane 15 code point")
+}
+
+/// Leaf indices of the sentinels in `s`.
+fn sentinels(s: &str) -> Vec<usize> {
+    s.chars()
+        .filter(|&c| c as u32 >= SENTINEL_BASE)
+        .map(|c| (c as u32 - SENTINEL_BASE) as usize)
+        .collect()
+}
+
+/// The template value with every sentinel replaced by its leaf's value.
+fn instantiate(t: &str, sub: &OMap<String>) -> String {
+    if !t.as_bytes().contains(&LEAD) {
+        return t.to_string();
+    }
+    let mut out = String::with_capacity(t.len() + 16);
+    let mut rest = t;
+    while let Some(p) = rest.bytes().position(|b| b == LEAD) {
+        out.push_str(&rest[..p]);
+        let c = rest[p..].chars().next().expect("char boundary");
+        let leaf = (c as u32 - SENTINEL_BASE) as usize;
+        out.push_str(sub.get_index(leaf).map_or("", |(_, v)| v.as_str()));
+        rest = &rest[p + c.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Which values of `sub` become sentinels, and the cache key.
+fn plan(
+    file: &str,
+    sub: &OMap<String>,
+    ignore: &[String],
+    pinned: &[String],
+) -> (Vec<bool>, Vec<u8>) {
+    let mut key = Vec::with_capacity(512);
+    push_part(&mut key, file);
+    for i in ignore {
+        push_part(&mut key, i);
+    }
+    key.extend_from_slice(&u32::MAX.to_le_bytes());
+    let mut leaves = Vec::with_capacity(sub.len());
+    for (k, v) in sub.iter() {
+        push_part(&mut key, k);
+        let leaf = is_leaf(v) && !pinned.contains(k);
+        if leaf {
+            key.extend_from_slice(&u32::MAX.to_le_bytes());
+        } else {
+            push_part(&mut key, v);
+        }
+        leaves.push(leaf);
+    }
+    (leaves, key)
+}
+
+/// Replaces the values of `sub` by their substituted form, like
+/// [`substitute_recursive_tags`], sharing the work through `memo` (reached through
+/// `memo_of`, since `addrepl` needs the same context).
+pub fn substitute_shared<C, E>(
+    cx: &mut C,
+    memo_of: fn(&mut C) -> &mut TagMemo,
+    file: &str,
+    sub: &mut OMap<String>,
+    ignore: &[String],
+    mut addrepl: impl FnMut(&mut C, &str) -> Result<Option<String>, E>,
+) -> Result<(), TagError<E>> {
+    let cacheable = sub.len() <= MAX_LEAVES
+        && sub
+            .iter()
+            .all(|(k, v)| !k.as_bytes().contains(&LEAD) && !v.as_bytes().contains(&LEAD));
+    if !cacheable {
+        return substitute_recursive_tags(sub, ignore, |t| addrepl(cx, t));
+    }
+    let entry = loop {
+        let memo = memo_of(cx);
+        let pinned = memo.pinned.get(file).map_or(&[][..], Vec::as_slice);
+        let (leaves, key) = plan(file, sub, ignore, pinned);
+        match memo.map.get(&key) {
+            // most inputs are seen once (a filter of one jail): no template for them
+            None => {
+                memo.map.insert(key, Slot::Seen);
+                return substitute_recursive_tags(sub, ignore, |t| addrepl(cx, t));
+            }
+            Some(Slot::Template(e)) => {
+                let e = e.clone();
+                if same_answers(cx, &e.asked, &mut addrepl) {
+                    break e;
+                }
+            }
+            Some(Slot::Seen) => {}
+        }
+        match template_run(cx, sub, &leaves, ignore, &mut addrepl) {
+            Ok(e) => {
+                let e = Rc::new(e);
+                memo_of(cx).map.insert(key, Slot::Template(e.clone()));
+                break e;
+            }
+            Err(Abort::Pin(idx)) => {
+                let names = memo_of(cx).pinned.entry(file.to_string()).or_default();
+                for i in idx {
+                    let (k, _) = sub.get_index(i).expect("leaf index");
+                    if !names.contains(k) {
+                        names.push(k.clone());
+                    }
+                }
+            }
+            Err(Abort::Plain) => return substitute_recursive_tags(sub, ignore, |t| addrepl(cx, t)),
+        }
+    };
+    let out: Vec<(usize, String)> = entry
+        .values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| t.as_deref().map(|t| (i, instantiate(t, sub))))
+        .collect();
+    for (i, v) in out {
+        *sub.get_index_mut(i).expect("index in range") = v;
+    }
+    Ok(())
+}
+
+/// True when every recorded fallback lookup gets the same answer now (an error
+/// counts as different: the real substitution then reports it).
+fn same_answers<C, E>(
+    cx: &mut C,
+    asked: &[(String, Option<String>)],
+    addrepl: &mut impl FnMut(&mut C, &str) -> Result<Option<String>, E>,
+) -> bool {
+    asked
+        .iter()
+        .all(|(t, want)| matches!(addrepl(cx, t), Ok(got) if got == *want))
+}
+
+/// Substitutes the template of `sub` (the values marked in `leaves` replaced by
+/// sentinels).
+fn template_run<C, E>(
+    cx: &mut C,
+    sub: &OMap<String>,
+    leaves: &[bool],
+    ignore: &[String],
+    addrepl: &mut impl FnMut(&mut C, &str) -> Result<Option<String>, E>,
+) -> Result<Entry, Abort> {
+    let mut tpl: OMap<String> = OMap::new();
+    for (i, (k, v)) in sub.iter().enumerate() {
+        let v = if leaves[i] {
+            sentinel(i).to_string()
+        } else {
+            v.clone()
+        };
+        tpl.push_unique(k.clone(), v);
+    }
+    let mut asked = Vec::new();
+    let r = substitute_recursive_tags::<Abort>(&mut tpl, ignore, |t| {
+        if t.as_bytes().contains(&LEAD) {
+            return Err(Abort::Pin(sentinels(t)));
+        }
+        let got = addrepl(cx, t).map_err(|_| Abort::Plain)?;
+        if got.as_ref().is_some_and(|g| g.as_bytes().contains(&LEAD)) {
+            return Err(Abort::Plain);
+        }
+        asked.push((t.to_string(), got.clone()));
+        Ok(got)
+    });
+    match r {
+        Ok(()) => Ok(Entry {
+            asked,
+            values: tpl
+                .iter()
+                .zip(sub.iter())
+                .enumerate()
+                .map(|(i, ((_, t), (_, v)))| {
+                    let same = if leaves[i] {
+                        t.chars().eq(std::iter::once(sentinel(i)))
+                    } else {
+                        t == v
+                    };
+                    (!same).then(|| t.clone())
+                })
+                .collect(),
+        }),
+        Err(TagError::Lookup(a)) => Err(a),
+        Err(TagError::Recursive(_)) => Err(Abort::Plain),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Case<'a> = &'a [(&'a str, &'a str)];
+
+    fn omap(pairs: Case) -> OMap<String> {
+        let mut m = OMap::new();
+        for (k, v) in pairs {
+            m.insert(k.to_string(), v.to_string());
+        }
+        m
+    }
+
+    fn fallback(t: &str) -> Result<Option<String>, String> {
+        match t {
+            "fb" => Ok(Some("F<name>".into())),
+            "bad" => Err("lookup failed".into()),
+            _ => Ok(None),
+        }
+    }
+
+    fn plain(pairs: Case) -> Result<Vec<(String, String)>, String> {
+        let mut m = omap(pairs);
+        substitute_recursive_tags(&mut m, &["ign".to_string()], fallback).map_err(err)?;
+        Ok(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    }
+
+    fn shared(memo: &mut TagMemo, pairs: Case) -> Result<Vec<(String, String)>, String> {
+        let mut m = omap(pairs);
+        substitute_shared(
+            memo,
+            |m| m,
+            "f",
+            &mut m,
+            &["ign".to_string()],
+            |_, t| fallback(t),
+        )
+        .map_err(err)?;
+        Ok(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+    }
+
+    fn err(e: TagError<String>) -> String {
+        match e {
+            TagError::Recursive(m) => m,
+            TagError::Lookup(m) => m,
+        }
+    }
+
+    #[test]
+    fn shared_equals_plain_substitution() {
+        // groups of inputs differing only in leaf values: the first is substituted
+        // plainly, the second builds the template, the others use it
+        let groups: &[&[Case]] = &[
+            &[
+                &[("a", "<name>-<port>"), ("name", "sshd"), ("port", "22")],
+                &[("a", "<name>-<port>"), ("name", "smtp"), ("port", "25,465")],
+                &[("a", "<name>-<port>"), ("name", "x y"), ("port", "")],
+                &[("a", "<name>-<port>"), ("name", "<"), ("port", "1")],
+            ],
+            &[
+                &[("a", "x <fb> <ign> <HOST>"), ("name", "j1")],
+                &[("a", "x <fb> <ign> <HOST>"), ("name", "j2")],
+                &[("a", "x <fb> <ign> <HOST>"), ("name", "j3")],
+            ],
+            // a tag formed around a leaf: that leaf is kept in the template
+            &[
+                &[("a", "<lt_<t>>"), ("t", "file"), ("lt_file", "L")],
+                &[("a", "<lt_<t>>"), ("t", "journal"), ("lt_journal", "J")],
+                &[("a", "<lt_<t>>"), ("t", "file"), ("lt_file", "M")],
+                &[("a", "<lt_<t>>"), ("t", "file"), ("lt_file", "N")],
+            ],
+            &[
+                &[("a", "<x<t>y>"), ("t", "a b"), ("xa by", "no")],
+                &[("a", "<x<t>y>"), ("t", "ab"), ("xaby", "yes")],
+                &[("a", "<x<t>y>"), ("t", "ab"), ("xaby", "again")],
+            ],
+            // errors
+            &[
+                &[("a", "<b>"), ("b", "<a>"), ("n", "1")],
+                &[("a", "<b>"), ("b", "<a>"), ("n", "2")],
+                &[("a", "<b>"), ("b", "<a>"), ("n", "3")],
+            ],
+            &[
+                &[("a", "<bad>"), ("n", "1")],
+                &[("a", "<bad>"), ("n", "2")],
+                &[("a", "<bad>"), ("n", "3")],
+            ],
+            &[&[("a", "<a>"), ("n", "1")], &[("a", "<a>"), ("n", "2")]],
+        ];
+        let mut memo = TagMemo::default();
+        for g in groups {
+            for c in g.iter() {
+                assert_eq!(shared(&mut memo, c), plain(c), "{c:?}");
+            }
+        }
+        let templates = memo
+            .map
+            .values()
+            .filter(|s| matches!(s, Slot::Template(_)))
+            .count();
+        assert!(templates >= 3, "{templates} templates");
+    }
+
+    #[test]
+    fn changed_fallback_answers_are_not_reused() {
+        let mut memo = TagMemo::default();
+        let run = |memo: &mut TagMemo, ans: &str| {
+            let mut m = omap(&[("a", "<fb>/<name>"), ("name", "n")]);
+            let ans = ans.to_string();
+            substitute_shared::<_, ()>(memo, |m| m, "f", &mut m, &[], |_, _| Ok(Some(ans.clone())))
+                .unwrap();
+            m.get("a").cloned().unwrap()
+        };
+        // plain, then template, then the template with another answer
+        assert_eq!(run(&mut memo, "one"), "one/n");
+        assert_eq!(run(&mut memo, "one"), "one/n");
+        assert_eq!(run(&mut memo, "two"), "two/n");
+        assert_eq!(run(&mut memo, "one"), "one/n");
+    }
+}
