@@ -61,6 +61,9 @@ pub struct DateDetector {
     default_tz: Option<i32>,
     exy: String,
     lazy_defaults: bool,
+    /// The last `get_time`: (template, date text, now, result). Consecutive log
+    /// lines mostly carry the same second.
+    last_time: Option<(usize, String, u64, Option<f64>)>,
 }
 
 fn char_before(line: &str, pos: usize) -> Option<char> {
@@ -86,6 +89,7 @@ impl DateDetector {
             default_tz: None,
             exy: strptime::year_cent_re(now_year),
             lazy_defaults: true,
+            last_time: None,
         }
     }
 
@@ -359,10 +363,27 @@ impl DateDetector {
     }
 
     /// `getTime(line, timeMatch)`: the time of a match, `None` if invalid.
-    pub fn get_time(&self, line: &str, m: &TimeMatch, now: f64) -> Option<f64> {
-        self.templates[m.index]
+    pub fn get_time(&mut self, line: &str, m: &TimeMatch, now: f64) -> Option<f64> {
+        let text = m.caps.get(line, 0).unwrap_or("");
+        if let Some((i, t, n, r)) = &self.last_time {
+            if *i == m.index && *n == now.to_bits() && t == text {
+                return *r;
+            }
+        }
+        let r = self.templates[m.index]
             .template
-            .get_date(line, &m.caps, now, self.default_tz)
+            .get_date(line, &m.caps, now, self.default_tz);
+        match &mut self.last_time {
+            Some((i, t, n, r0)) => {
+                *i = m.index;
+                t.clear();
+                t.push_str(text);
+                *n = now.to_bits();
+                *r0 = r;
+            }
+            None => self.last_time = Some((m.index, text.to_string(), now.to_bits(), r)),
+        }
+        r
     }
 }
 

@@ -53,6 +53,8 @@ pub struct DateTemplate {
     /// usually needs one or two of them (compiling all was most of the start-up).
     /// Shared by the clones of the cached default lists.
     re: Arc<OnceLock<PyRegex>>,
+    /// Group index of each of [`strptime::KEYS`] in `re`.
+    keys: Arc<OnceLock<Vec<Option<usize>>>>,
     fast: Option<crate::fastdate::SyslogGroups>,
 }
 
@@ -210,6 +212,7 @@ impl DateTemplate {
             kind,
             fast: None,
             re: Arc::default(),
+            keys: Arc::default(),
         })
     }
 
@@ -368,7 +371,16 @@ impl DateTemplate {
     ) -> Option<f64> {
         match self.kind {
             Kind::Pattern => strptime::group_dict_strptime(
-                |k| self.re().group_index(k).and_then(|i| caps.get(line, i)),
+                |k| {
+                    let keys = self.keys.get_or_init(|| {
+                        strptime::KEYS
+                            .iter()
+                            .map(|k| self.re().group_index(k))
+                            .collect()
+                    });
+                    let j = strptime::KEYS.iter().position(|x| *x == k)?;
+                    keys[j].and_then(|i| caps.get(line, i))
+                },
                 now,
                 default_tz,
             ),

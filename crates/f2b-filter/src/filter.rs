@@ -535,7 +535,7 @@ impl Filter {
                     line[e..].to_string(),
                 );
                 if !text.is_empty() {
-                    let dd = self.date_detector.as_ref().expect("detector");
+                    let dd = self.date_detector.as_mut().expect("detector");
                     if let Some(d) = dd.get_time(line, &m, now) {
                         date = Some(d);
                         self.last_time_text = text.to_string();

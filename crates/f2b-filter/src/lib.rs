@@ -19,6 +19,7 @@ pub mod datetemplate;
 pub mod failregex;
 mod fastdate;
 pub mod filter;
+mod guarded;
 pub mod ipaddr;
 pub mod localtime;
 pub mod pyre;

@@ -59,16 +59,15 @@ fn mktime_slow(ndt: &NaiveDateTime) -> i64 {
 /// `datetime.fromtimestamp(t)`: epoch seconds to naive local time.
 pub fn localtime(t: f64) -> NaiveDateTime {
     let secs = t.floor() as i64;
-    if t == t.floor() {
-        if let Some((s, off)) = LOCAL.with(Cell::get) {
-            if s == secs {
-                if let Some(u) = DateTime::<Utc>::from_timestamp(secs + off, 0) {
-                    return u.naive_utc();
-                }
+    let nanos = ((t - t.floor()) * 1e9) as u32;
+    // the offset of a second does not depend on its fraction
+    if let Some((s, off)) = LOCAL.with(Cell::get) {
+        if s == secs {
+            if let Some(u) = DateTime::<Utc>::from_timestamp(secs + off, nanos) {
+                return u.naive_utc();
             }
         }
     }
-    let nanos = ((t - t.floor()) * 1e9) as u32;
     match DateTime::<Utc>::from_timestamp(secs, nanos) {
         Some(u) => {
             let l = u.with_timezone(&Local);

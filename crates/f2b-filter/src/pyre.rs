@@ -30,6 +30,8 @@ pub struct PyRegex {
     /// See [`content_tail`]: the ASCII automaton with its trailing
     /// `(?P<n>.+)(?:\n?\z)` cut to `(?P<n>.)`, and its slots.
     tail: Option<(regex::bytes::Regex, LocsCache)>,
+    /// A backtracking pattern's guarded linear form (see [`crate::guarded`]).
+    pub(crate) guarded: Option<(Box<crate::guarded::Guarded>, LocsCache)>,
 }
 
 /// A linear pattern `M(?P<n>.+)(?:\n?\z)` (a prefregex's `<F-CONTENT>.+</F-CONTENT>$`)
@@ -66,7 +68,7 @@ fn has_dotall_flag(rust: &str) -> bool {
 
 /// A spare `CaptureLocations` for the ASCII automaton; a clone starts empty.
 #[derive(Default)]
-struct LocsCache(std::sync::Mutex<Option<regex::bytes::CaptureLocations>>);
+pub(crate) struct LocsCache(std::sync::Mutex<Option<regex::bytes::CaptureLocations>>);
 
 impl Clone for LocsCache {
     fn clone(&self) -> Self {
@@ -184,6 +186,7 @@ impl PyRegex {
                     tail: content_tail(&std_text).map(|t| (t, LocsCache::default())),
                     ascii: Some(ascii),
                     locs: LocsCache::default(),
+                    guarded: None,
                     superset: Some(std_text.clone()),
                     rust: std_text,
                 });
@@ -202,6 +205,7 @@ impl PyRegex {
                     ascii: None,
                     tail: None,
                     locs: LocsCache::default(),
+                    guarded: None,
                     superset: Some(std_text.clone()),
                     rust: std_text,
                 });
@@ -213,7 +217,8 @@ impl PyRegex {
             .delegate_size_limit(64 << 20)
             .build()
             .map_err(|e| e.to_string())?;
-        let names = re.capture_names().map(|n| n.map(str::to_string)).collect();
+        let names: Vec<Option<String>> =
+            re.capture_names().map(|n| n.map(str::to_string)).collect();
         let relaxed = translate_relaxed(py, multiline).ok();
         let pre = relaxed.as_ref().and_then(|r| {
             regex::RegexBuilder::new(r)
@@ -222,7 +227,10 @@ impl PyRegex {
                 .ok()
         });
         let superset = pre.as_ref().and(relaxed);
+        let guarded = crate::guarded::Guarded::new(py, multiline, &names)
+            .map(|g| (Box::new(g), LocsCache::default()));
         Ok(PyRegex {
+            guarded,
             inner: Inner::Fancy(re, pre),
             names,
             ascii: superset.as_deref().and_then(ascii_regex),
@@ -236,6 +244,12 @@ impl PyRegex {
     /// True when the pattern runs on the linear-time engine.
     pub fn is_linear(&self) -> bool {
         matches!(self.inner, Inner::Std(_))
+    }
+
+    /// True when the backtracking pattern also has a guarded linear form
+    /// (see [`crate::guarded`]), used on ASCII lines.
+    pub fn is_guarded(&self) -> bool {
+        self.guarded.is_some()
     }
 
     /// A `regex`-crate pattern that matches at least whatever this one matches
@@ -309,6 +323,18 @@ impl PyRegex {
                 Ok(Some(Caps { spans }))
             }
             Inner::Fancy(re, pre) => {
+                if let (Some(_), Some((g, cache))) = (ascii, &self.guarded) {
+                    let b = hay.as_bytes();
+                    let Some(spans) = read_spans(&g.re, cache, b, pos) else {
+                        return Ok(None);
+                    };
+                    if g.check(b, &spans) {
+                        return Ok(Some(Caps {
+                            spans: g.original(&spans),
+                        }));
+                    }
+                    return self.fancy_captures(re, hay, pos);
+                }
                 let pass = match (ascii, pre) {
                     (Some(a), _) => a.is_match_at(hay.as_bytes(), pos),
                     (None, Some(p)) => p.is_match_at(hay, pos),
@@ -350,6 +376,9 @@ impl PyRegex {
             }
             if self.is_linear() {
                 return Ok(true);
+            }
+            if self.guarded.is_some() {
+                return self.search(hay).map(|c| c.is_some());
             }
         }
         match &self.inner {
@@ -419,6 +448,7 @@ fn translate_mode(
     relax: bool,
 ) -> Result<(String, bool), String> {
     let mut t = Translator {
+        guard: None,
         relax,
         src: py.chars().collect(),
         pos: 0,
@@ -437,6 +467,9 @@ fn translate_mode(
 }
 
 struct Translator {
+    /// Guarded mode (see [`crate::guarded`]): look-arounds and conditionals
+    /// become empty marker groups whose positions are checked after a match.
+    guard: Option<Box<GuardState>>,
     relax: bool,
     src: Vec<char>,
     pos: usize,
@@ -516,6 +549,20 @@ impl Translator {
                 '}' => {
                     self.out.push_str("\\}");
                     self.pos += 1;
+                }
+                '|' if self.guard.is_some() => {
+                    self.out.push('|');
+                    self.pos += 1;
+                    if let Some(g) = self.guard.as_mut() {
+                        g.bar(&mut self.out);
+                    }
+                }
+                ')' if self.guard.is_some() => {
+                    self.pos += 1;
+                    let next = self.peek(0);
+                    if let Some(g) = self.guard.as_mut() {
+                        g.close(&mut self.out, next);
+                    }
                 }
                 '$' => {
                     if self.multiline {
@@ -663,6 +710,9 @@ impl Translator {
             self.out.push_str(IP6_TAIL_STD);
             self.pos += IP6_TAIL_PY.chars().count();
             return Ok(());
+        }
+        if self.guard.is_some() {
+            return self.guarded_group();
         }
         if self.peek(1) != Some('?') {
             self.out.push('(');
@@ -906,6 +956,287 @@ impl Translator {
             e => ClassItem::Char(e),
         })
     }
+}
+
+impl Translator {
+    /// `(` in guarded mode; `pos` is at the parenthesis.
+    fn guarded_group(&mut self) -> Result<(), String> {
+        let rest: String = self.src[self.pos + 1..].iter().take(4).collect();
+        let Some(g) = self.guard.as_mut() else {
+            return Ok(());
+        };
+        if !rest.starts_with('?') {
+            g.open(Open::Capture(None));
+            self.out.push('(');
+            self.pos += 1;
+            return Ok(());
+        }
+        if rest.starts_with("?P<") {
+            let close = self.src[self.pos..]
+                .iter()
+                .position(|&c| c == '>')
+                .ok_or("unterminated name")?;
+            let name: String = self.src[self.pos + 4..self.pos + close].iter().collect();
+            g.open(Open::Capture(Some(name)));
+            self.out.push_str("(?P<");
+            self.pos += 4;
+            return Ok(());
+        }
+        if rest.starts_with("?:") {
+            // `(?:(?!X).)` + quantifier: a look-ahead at every repetition
+            if let Some(done) = self.guarded_rep()? {
+                self.pos = done;
+                return Ok(());
+            }
+            if let Some(g) = self.guard.as_mut() {
+                g.open(Open::Plain);
+            }
+            self.out.push_str("(?:");
+            self.pos += 3;
+            return Ok(());
+        }
+        if rest.starts_with("?=") || rest.starts_with("?!") {
+            let end = self
+                .group_end(self.pos)
+                .ok_or("missing ), unterminated subpattern")?;
+            let body: String = self.src[self.pos + 3..end].iter().collect();
+            let neg = rest.starts_with("?!");
+            let quantified = matches!(self.src.get(end + 1), Some('*' | '+' | '?' | '{'));
+            if let Some(g) = self.guard.as_mut() {
+                if quantified {
+                    g.unsupported = true;
+                }
+                g.look(&mut self.out, neg, body, false);
+            }
+            self.pos = end + 1;
+            return Ok(());
+        }
+        if rest.starts_with("?(") {
+            let end = self
+                .find_close(self.pos + 3)
+                .ok_or("unterminated condition")?;
+            let cond: String = self.src[self.pos + 3..end].iter().collect();
+            if let Some(g) = self.guard.as_mut() {
+                g.cond(&mut self.out, cond);
+            }
+            self.pos = end + 1;
+            return Ok(());
+        }
+        // look-behind, atomic groups, flags, comments, back-references: the
+        // backtracking engine decides alone
+        let g = self.guard.as_mut().expect("guarded");
+        g.unsupported = true;
+        g.open(Open::Plain);
+        self.out.push_str("(?:");
+        self.pos = (self.pos + 2).min(self.src.len());
+        Ok(())
+    }
+
+    /// At `(?:(?!X).)Q` (or `(?=X)`), with `Q` a quantifier: emits a capture
+    /// of the whole repetition and returns the position after it.
+    fn guarded_rep(&mut self) -> Result<Option<usize>, String> {
+        let la = self.pos + 3;
+        if !(self.src.get(la) == Some(&'(')
+            && self.src.get(la + 1) == Some(&'?')
+            && matches!(self.src.get(la + 2), Some('!' | '=')))
+        {
+            return Ok(None);
+        }
+        let Some(la_end) = self.group_end(la) else {
+            return Ok(None);
+        };
+        if self.src.get(la_end + 1) != Some(&'.') || self.src.get(la_end + 2) != Some(&')') {
+            return Ok(None);
+        }
+        let mut q = la_end + 3;
+        let quant: String = match self.src.get(q) {
+            Some(&c @ ('*' | '+' | '?')) => {
+                q += 1;
+                c.to_string()
+            }
+            Some('{') => {
+                let save = self.pos;
+                self.pos = q;
+                let r = self.quantifier();
+                self.pos = save;
+                match r {
+                    Some((t, len)) => {
+                        q += len;
+                        t
+                    }
+                    None => return Ok(None),
+                }
+            }
+            _ => return Ok(None),
+        };
+        let mut quant = quant;
+        match self.src.get(q) {
+            Some('?') => {
+                quant.push('?');
+                q += 1;
+            }
+            Some('+') => return Ok(None),
+            _ => {}
+        }
+        let neg = self.src[la + 2] == '!';
+        let body: String = self.src[la + 3..la_end].iter().collect();
+        let g = self.guard.as_mut().expect("guarded");
+        g.look(&mut self.out, neg, body, true);
+        let _ = write!(self.out, "(?:.){quant})");
+        Ok(Some(q))
+    }
+}
+
+/// An open group in guarded mode.
+#[derive(Debug)]
+enum Open {
+    Plain,
+    Capture(Option<String>),
+    /// A conditional: marker number, and whether its `|` was seen.
+    Cond(usize, bool),
+}
+
+/// Guarded-mode bookkeeping: what must be checked after a match.
+#[derive(Debug, Default)]
+pub(crate) struct GuardState {
+    stack: Vec<(Open, usize, usize)>,
+    /// Captures in opening order (ordinal = index + 1) and whether closed.
+    caps: Vec<(Option<String>, bool)>,
+    /// Capture ordinals inside a `*`/`+`/`{}` repetition.
+    repeated: Vec<usize>,
+    next: usize,
+    pub(crate) unsupported: bool,
+    /// (marker, ordinal of the tested group).
+    pub(crate) conds: Vec<(usize, usize)>,
+    /// (marker, negative, Python body, at every repetition of a `(?:(?!X).)Q`).
+    pub(crate) looks: Vec<(usize, bool, String, bool)>,
+}
+
+impl GuardState {
+    fn open(&mut self, o: Open) {
+        if let Open::Capture(name) = &o {
+            self.caps.push((name.clone(), false));
+        }
+        self.stack.push((o, self.next, self.caps.len()));
+    }
+
+    fn marker(&mut self) -> usize {
+        self.next += 1;
+        self.next
+    }
+
+    fn bar(&mut self, out: &mut String) {
+        if let Some((Open::Cond(n, seen), _, _)) = self.stack.last_mut() {
+            if !*seen {
+                *seen = true;
+                let _ = write!(out, "(?P<__gn{n}>)");
+            } else {
+                self.unsupported = true;
+            }
+        }
+    }
+
+    fn close(&mut self, out: &mut String, next: Option<char>) {
+        let Some((open, markers_at, caps_at)) = self.stack.pop() else {
+            self.unsupported = true;
+            return;
+        };
+        if let Open::Cond(n, false) = open {
+            let _ = write!(out, "|(?P<__gn{n}>)");
+        }
+        out.push(')');
+        if let Open::Capture(_) = open {
+            if let Some(c) = self.caps.get_mut(caps_at - 1) {
+                c.1 = true;
+            }
+        }
+        if matches!(next, Some('*' | '+' | '{')) {
+            if self.next > markers_at {
+                self.unsupported = true;
+            }
+            let first = if matches!(open, Open::Capture(_)) {
+                caps_at
+            } else {
+                caps_at + 1
+            };
+            self.repeated.extend(first..=self.caps.len());
+        }
+    }
+
+    fn cond(&mut self, out: &mut String, cond: String) {
+        let n = self.marker();
+        let ordinal = match cond.parse::<usize>() {
+            Ok(k) => Some(k),
+            Err(_) => self
+                .caps
+                .iter()
+                .position(|c| c.0.as_deref() == Some(cond.as_str()))
+                .map(|i| i + 1),
+        };
+        // the tested group must be decided before the conditional is reached
+        match ordinal {
+            Some(k) if self.caps.get(k.wrapping_sub(1)).is_some_and(|c| c.1) => {
+                self.conds.push((n, k))
+            }
+            _ => self.unsupported = true,
+        }
+        let _ = write!(out, "(?:(?P<__gy{n}>)");
+        self.stack
+            .push((Open::Cond(n, false), n - 1, self.caps.len()));
+    }
+
+    fn look(&mut self, out: &mut String, neg: bool, body: String, rep: bool) {
+        let n = self.marker();
+        // groups inside the look-around would be numbered by the fallback only
+        if body.contains("(?P<")
+            || body
+                .chars()
+                .zip(body.chars().skip(1))
+                .any(|(a, b)| a == '(' && b != '?')
+        {
+            self.unsupported = true;
+        }
+        if rep {
+            let _ = write!(out, "(?P<__gr{n}>");
+        } else {
+            let _ = write!(out, "(?P<__gl{n}>)");
+        }
+        self.looks.push((n, neg, body, rep));
+    }
+
+    /// Final checks once the whole pattern is read.
+    fn finish(&mut self) {
+        if !self.stack.is_empty() || self.conds.iter().any(|(_, k)| self.repeated.contains(k)) {
+            self.unsupported = true;
+        }
+    }
+}
+
+/// Translates `py` in guarded mode: the pattern for the linear engine and what
+/// to check on its matches; `None` when the pattern needs more than that.
+pub(crate) fn translate_guarded(py: &str, multiline: bool) -> Option<(String, GuardState)> {
+    let mut t = Translator {
+        guard: Some(Box::default()),
+        relax: false,
+        src: py.chars().collect(),
+        pos: 0,
+        out: String::with_capacity(py.len() + 64),
+        fancy: false,
+        needs_fancy: false,
+        multiline,
+        verbose: false,
+        last_quant: false,
+    };
+    if multiline {
+        t.out.push_str("(?m)");
+    }
+    t.run().ok()?;
+    let mut g = t.guard.take()?;
+    g.finish();
+    if g.unsupported || t.needs_fancy || t.verbose {
+        return None;
+    }
+    Some((t.out, *g))
 }
 
 enum ClassItem {

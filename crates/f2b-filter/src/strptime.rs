@@ -277,6 +277,11 @@ const FULL_MONTHS: [&str; 12] = [
     "december",
 ];
 
+/// The group names `group_dict_strptime` asks for.
+pub const KEYS: [&str; 14] = [
+    "y", "Y", "m", "B", "b", "d", "H", "I", "p", "M", "S", "j", "z", "Z",
+];
+
 /// `reGroupDictStrptime`: the matched fields (looked up by `get`) to epoch
 /// seconds. `now` is the current time, `default_tz` the `logtimezone` offset in
 /// minutes. `None` when the fields do not form a valid date (upstream's
