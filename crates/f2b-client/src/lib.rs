@@ -261,11 +261,14 @@ fn run_conf(mut conf: Conf, rest: Vec<String>, out: &mut dyn Write, log: &mut Lo
                 );
             }
         }
+        let ok = r.ok;
+        // freeing the stream costs measurable time, and the process ends now
+        std::mem::forget(r);
         if !conf.test {
             std::mem::forget(cfg);
-            return if r.ok { 0 } else { 255 };
+            return if ok { 0 } else { 255 };
         }
-        result = Some(r.ok);
+        result = Some(ok);
     }
     if conf.test {
         let ok = match result {

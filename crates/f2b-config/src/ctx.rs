@@ -169,13 +169,14 @@ pub fn get_options_with(
     )
 }
 
-/// [`get_options_with`]; with `shared = Some(file)` the lookups go through the
-/// context's [`Memo`](crate::memo::Memo) for that (read-only, shared) file config.
+/// [`get_options_with`]; with `shared = Some((file, id))` the lookups go through the
+/// context's [`Memo`](crate::memo::Memo) for that (read-only, shared) file config,
+/// `id` being the id of `vars` there ([`Memo::vars_id`](crate::memo::Memo::vars_id)).
 #[allow(clippy::too_many_arguments)]
 pub fn get_options_memo(
     ctx: &mut Ctx,
     cfg: &Config,
-    shared: Option<&str>,
+    shared: Option<(&str, Option<u32>)>,
     sec: &str,
     template: &[OptSpec],
     preset: &dyn Fn(&str) -> bool,
@@ -183,7 +184,6 @@ pub fn get_options_memo(
     should_exist: bool,
     convert: bool,
 ) -> Result<OMap<Value>, Error> {
-    let id = shared.and_then(|f| ctx.memo.vars_id(f, cfg, vars));
     let mut values = OMap::new();
     for &(ty, name, default) in template {
         if preset(name) {
@@ -194,7 +194,7 @@ pub fn get_options_memo(
                 f2b_ini::ErrorKind::NoSection,
                 format!("No section: {}", f2b_ini::loader::py_repr_str(sec)),
             ))
-        } else if let Some(file) = shared {
+        } else if let Some((file, id)) = shared {
             ctx.memo
                 .get_opt(file, id, cfg, sec, name, vars, |c, s, o, v| {
                     c.get_opt(s, o, v)

@@ -118,10 +118,11 @@ impl DefInit {
         let preset = |n: &str| p_opts.contains_key(n) || init.contains_key(n);
         let cfg = self.cfg.clone();
         let file = self.file.clone();
+        let id = ctx.memo.vars_id(&file, &cfg, &vars);
         self.opts = get_options_memo(
             ctx,
             &cfg,
-            Some(&file),
+            Some((&file, id)),
             "Definition",
             self.config_opts,
             &preset,
@@ -130,7 +131,7 @@ impl DefInit {
             false,
         )?;
         self.vars = vars;
-        self.vars_id = None;
+        self.vars_id = Some(id);
         // the remaining lookups use no vars: shared by every reader of this file
         let plain = ctx.memo.vars_id(&file, &cfg, &[]);
         let get = |ctx: &mut Ctx, sec: &str, opt: &str| -> Result<String, Error> {
@@ -206,6 +207,20 @@ impl DefInit {
     /// `getCombined(ignore)`: options merged with init options, tags substituted,
     /// typed options converted.
     pub fn get_combined(&mut self, ctx: &mut Ctx, ignore: &[&str]) -> Result<OMap<Value>, Error> {
+        let list = self.combined(ctx, ignore)?;
+        let mut out = OMap::with_capacity(list.len());
+        for (k, v) in list {
+            out.push_unique(k, v);
+        }
+        Ok(out)
+    }
+
+    /// [`DefInit::get_combined`] as a list in the merged order.
+    pub fn combined(
+        &mut self,
+        ctx: &mut Ctx,
+        ignore: &[&str],
+    ) -> Result<Vec<(String, Value)>, Error> {
         // upstream merges `_opts` with `_initOpts` (init wins); None values take no
         // part in substitution (they are never replaced and never replace)
         let mut merged: Vec<(String, bool)> =
@@ -228,7 +243,7 @@ impl DefInit {
             }
         }
         if merged.is_empty() {
-            return Ok(OMap::new());
+            return Ok(Vec::new());
         }
         let mut ign: Vec<String> = ignore.iter().map(|s| s.to_string()).collect();
         for (k, _) in &merged {
@@ -249,31 +264,33 @@ impl DefInit {
             TagError::Recursive(m) => Error::value(format!("{file}: {m}")),
             TagError::Lookup(e) => e,
         })?;
-        let mut out = OMap::with_capacity(merged.len());
         let mut values = sub.iter_mut().map(|(_, v)| std::mem::take(v));
-        for (k, none) in merged {
-            let v = if none {
-                Value::None
-            } else {
-                Value::Str(values.next().unwrap_or_default())
-            };
-            out.push_unique(k, v);
-        }
+        let mut out: Vec<(String, Value)> = merged
+            .into_iter()
+            .map(|(k, none)| {
+                let v = if none {
+                    Value::None
+                } else {
+                    Value::Str(values.next().unwrap_or_default())
+                };
+                (k, v)
+            })
+            .collect();
         for &(ty, name, _) in self.config_opts {
             if ty == OptType::Str {
                 continue;
             }
-            let Some(Value::Str(v)) = out.get(name) else {
+            let Some(slot) = out.iter_mut().find(|(k, _)| k == name).map(|(_, v)| v) else {
+                continue;
+            };
+            let Value::Str(v) = &*slot else {
                 continue;
             };
             match ty {
                 OptType::Str => {}
-                OptType::Bool => {
-                    let b = as_bool(v);
-                    out.insert(name.to_string(), Value::Bool(b));
-                }
+                OptType::Bool => *slot = Value::Bool(as_bool(v)),
                 OptType::Int => match py_int(v) {
-                    Some(i) => out.insert(name.to_string(), Value::Int(i)),
+                    Some(i) => *slot = Value::Int(i),
                     None => {
                         let msg = format!(
                             "Wrong int value {} for {}. Using default one: None",
@@ -281,7 +298,7 @@ impl DefInit {
                             Value::str(name).repr()
                         );
                         ctx.log(Level::Warning, LOGGER, msg);
-                        out.insert(name.to_string(), Value::None);
+                        *slot = Value::None;
                     }
                 },
             }
@@ -479,7 +496,7 @@ impl ActionReader {
 
     /// `convert()`: `addaction` plus the action's options.
     pub fn convert(&mut self, ctx: &mut Ctx) -> Result<Vec<Value>, Error> {
-        let opts = self.base.get_combined(ctx, ACTION_IGNORE)?;
+        let opts = self.base.combined(ctx, ACTION_IGNORE)?;
         let jail = self.base.jail.clone();
         let mut stream = vec![cmd(vec![
             Value::str("set"),
@@ -489,9 +506,9 @@ impl ActionReader {
         ])];
         let is_cfg = |o: &str| ACTION_OPTS.iter().any(|(_, n, _)| *n == o);
         let mut multi: Vec<(String, Value)> = Vec::new();
-        for (opt, v) in opts.iter() {
-            if is_cfg(opt) && !opt.starts_with("known/") {
-                multi.push((opt.clone(), v.clone()));
+        for (opt, v) in opts {
+            if is_cfg(&opt) && !opt.starts_with("known/") {
+                multi.push((opt, v));
             }
         }
         for (opt, v) in self.base.init_opts.iter() {

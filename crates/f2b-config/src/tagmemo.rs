@@ -52,7 +52,7 @@ struct Entry {
     asked: Vec<(String, Option<String>)>,
     /// Substituted values with sentinels, in the order of the input; `None` where
     /// the value stays as it is.
-    values: Vec<Option<String>>,
+    values: Vec<Option<Tpl>>,
 }
 
 /// Why a template run gave up.
@@ -84,22 +84,51 @@ fn sentinels(s: &str) -> Vec<usize> {
         .collect()
 }
 
-/// The template value with every sentinel replaced by its leaf's value.
-fn instantiate(t: &str, sub: &OMap<String>) -> String {
-    if !t.as_bytes().contains(&LEAD) {
-        return t.to_string();
+/// A substituted value as literal text and leaf references.
+#[derive(Debug)]
+struct Tpl {
+    /// The literal parts, concatenated.
+    text: String,
+    /// (end of the literal part in `text`, leaf after it, if any).
+    parts: Vec<(usize, Option<usize>)>,
+}
+
+impl Tpl {
+    fn new(t: &str) -> Tpl {
+        let mut text = String::with_capacity(t.len());
+        let mut parts = Vec::new();
+        let mut rest = t;
+        while let Some(p) = rest.bytes().position(|b| b == LEAD) {
+            text.push_str(&rest[..p]);
+            let c = rest[p..].chars().next().expect("char boundary");
+            parts.push((text.len(), Some((c as u32 - SENTINEL_BASE) as usize)));
+            rest = &rest[p + c.len_utf8()..];
+        }
+        text.push_str(rest);
+        parts.push((text.len(), None));
+        Tpl { text, parts }
     }
-    let mut out = String::with_capacity(t.len() + 16);
-    let mut rest = t;
-    while let Some(p) = rest.bytes().position(|b| b == LEAD) {
-        out.push_str(&rest[..p]);
-        let c = rest[p..].chars().next().expect("char boundary");
-        let leaf = (c as u32 - SENTINEL_BASE) as usize;
-        out.push_str(sub.get_index(leaf).map_or("", |(_, v)| v.as_str()));
-        rest = &rest[p + c.len_utf8()..];
+
+    /// The value with every leaf put back.
+    fn instantiate(&self, sub: &OMap<String>) -> String {
+        let leaf = |i: usize| sub.get_index(i).map_or("", |(_, v)| v.as_str());
+        let len = self.text.len()
+            + self
+                .parts
+                .iter()
+                .filter_map(|&(_, l)| l.map(|l| leaf(l).len()))
+                .sum::<usize>();
+        let mut out = String::with_capacity(len);
+        let mut from = 0;
+        for &(end, l) in &self.parts {
+            out.push_str(&self.text[from..end]);
+            if let Some(l) = l {
+                out.push_str(leaf(l));
+            }
+            from = end;
+        }
+        out
     }
-    out.push_str(rest);
-    out
 }
 
 /// Which values of `sub` become sentinels, and the cache key.
@@ -187,7 +216,7 @@ pub fn substitute_shared<C, E>(
         .values
         .iter()
         .enumerate()
-        .filter_map(|(i, t)| t.as_deref().map(|t| (i, instantiate(t, sub))))
+        .filter_map(|(i, t)| t.as_ref().map(|t| (i, t.instantiate(sub))))
         .collect();
     for (i, v) in out {
         *sub.get_index_mut(i).expect("index in range") = v;
@@ -250,7 +279,7 @@ fn template_run<C, E>(
                     } else {
                         t == v
                     };
-                    (!same).then(|| t.clone())
+                    (!same).then(|| Tpl::new(t))
                 })
                 .collect(),
         }),

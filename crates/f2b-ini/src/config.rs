@@ -87,7 +87,10 @@ impl Config {
         }
         for (k, v) in options.iter() {
             if !k.starts_with(pref) && k != "__name__" {
-                sec.insert(format!("{pref}{k}"), v.clone());
+                let mut key = String::with_capacity(pref.len() + k.len());
+                key.push_str(pref);
+                key.push_str(k);
+                sec.insert(key, v.clone());
             }
         }
     }

@@ -22,40 +22,80 @@ const LOGGER_INC: &str = "fail2ban.configparserinc";
 pub struct Loader {
     files: HashMap<String, Option<Arc<IniFile>>>,
     inc_paths: HashMap<String, Vec<String>>,
+    /// Directory listings (`None`: not readable), to answer "no such file" without
+    /// a system call: a configuration read probes many names that do not exist.
+    listings: HashMap<String, Option<HashSet<String>>>,
+    /// The base directory last found to exist.
+    base_ok: Option<String>,
     /// Log records (errors about unreadable files and the like).
     pub diags: Diags,
 }
 
-fn is_file(p: &str) -> bool {
-    Path::new(p).is_file()
-}
+type HashSet<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
 
-/// Sorted `glob(dir/*.ext)`: non-hidden entries whose name ends with `.ext`.
-fn glob_ext(dir: &str, ext: &str) -> Vec<String> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = rd
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| !n.starts_with('.') && n.ends_with(ext))
-        .collect();
-    names.sort();
-    names.into_iter().map(|n| format!("{dir}/{n}")).collect()
-}
-
-/// `_expandConfFilesWithLocal`: every file followed by its `.local` sibling if that
-/// exists and is not in the original list.
-fn expand_with_local(filenames: &[String]) -> Vec<String> {
-    let mut out = Vec::with_capacity(filenames.len() * 2);
-    for f in filenames {
-        out.push(f.clone());
-        let local = format!("{}.local", py::splitext_root(f));
-        if !filenames.contains(&local) && is_file(&local) {
-            out.push(local);
+impl Loader {
+    /// False when `path` certainly does not exist: its name is missing from the
+    /// listing of its (readable) directory. True means "ask the file system".
+    fn may_exist(&mut self, path: &str) -> bool {
+        let Some(slash) = path.rfind('/') else {
+            return true;
+        };
+        let (dir, name) = (&path[..slash], &path[slash + 1..]);
+        if dir.is_empty() || name.is_empty() {
+            return true;
+        }
+        let listing = self.listings.entry(dir.to_string()).or_insert_with(|| {
+            std::fs::read_dir(dir).ok().map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
+        });
+        match listing {
+            Some(l) => l.contains(name),
+            None => true,
         }
     }
-    out
+
+    fn exists(&mut self, path: &str) -> bool {
+        self.may_exist(path) && Path::new(path).exists()
+    }
+
+    fn is_file(&mut self, path: &str) -> bool {
+        self.may_exist(path) && Path::new(path).is_file()
+    }
+
+    /// Sorted `glob(dir/*.ext)`: non-hidden entries whose name ends with `.ext`.
+    fn glob_ext(&mut self, dir: &str, ext: &str) -> Vec<String> {
+        if !self.may_exist(dir) {
+            return Vec::new();
+        }
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = rd
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| !n.starts_with('.') && n.ends_with(ext))
+            .collect();
+        names.sort();
+        names.into_iter().map(|n| format!("{dir}/{n}")).collect()
+    }
+
+    /// `_expandConfFilesWithLocal`: every file followed by its `.local` sibling if that
+    /// exists and is not in the original list.
+    fn expand_with_local(&mut self, filenames: &[String]) -> Vec<String> {
+        let mut out = Vec::with_capacity(filenames.len() * 2);
+        for f in filenames {
+            out.push(f.clone());
+            let mut local = py::splitext_root(f).to_string();
+            local.push_str(".local");
+            if !filenames.contains(&local) && self.is_file(&local) {
+                out.push(local);
+            }
+        }
+        out
+    }
 }
 
 impl Loader {
@@ -99,7 +139,7 @@ impl Loader {
         filenames: &[String],
         seen: &[String],
     ) -> Result<Vec<String>, Error> {
-        let filenames = expand_with_local(filenames);
+        let filenames = self.expand_with_local(filenames);
         let key = filenames.join("\x01");
         if let Some(v) = self.inc_paths.get(&key) {
             return Ok(v.clone());
@@ -183,11 +223,14 @@ impl Loader {
     /// `ConfigReaderUnshared.read(name)` under `basedir` (already stripped of a
     /// trailing `/`): `Ok(None)` when no file could be read (logged like upstream).
     pub fn read_named(&mut self, basedir: &str, name: &str) -> Result<Option<Config>, Error> {
-        if !Path::new(basedir).exists() {
+        if self.base_ok.as_deref() != Some(basedir) && !self.exists(basedir) {
             return Err(Error::new(
                 ErrorKind::NoSection,
                 format!("Base configuration directory {basedir} does not exist "),
             ));
+        }
+        if self.base_ok.as_deref() != Some(basedir) {
+            self.base_ok = Some(basedir.to_string());
         }
         self.diags.push(
             Level::Info,
@@ -197,10 +240,10 @@ impl Loader {
         let base = py::path_join(basedir, name);
         let dir = format!("{base}.d");
         let mut files = vec![format!("{base}.conf")];
-        files.extend(glob_ext(&dir, ".conf"));
+        files.extend(self.glob_ext(&dir, ".conf"));
         files.push(format!("{base}.local"));
-        files.extend(glob_ext(&dir, ".local"));
-        files.retain(|f| Path::new(f).exists());
+        files.extend(self.glob_ext(&dir, ".local"));
+        files.retain(|f| self.exists(f));
         if files.is_empty() {
             self.diags.push(
                 Level::Error,
