@@ -24,7 +24,7 @@ fn measure(name: &str, src: &mut dyn FileSource, iterations: usize, spread_ms: u
         writeln!(file, "Nov 25 10:00:00 host sshd[1]: line {i}").expect("write");
         loop {
             match src.events().recv_timeout(Duration::from_secs(10)) {
-                Ok(TailEvent::Line(_)) => break,
+                Ok(TailEvent::Line(_) | TailEvent::Lines(_)) => break,
                 Ok(_) => continue,
                 Err(_) => panic!("{name}: line {i} never arrived"),
             }

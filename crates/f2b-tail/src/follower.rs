@@ -281,14 +281,18 @@ impl FileFollower {
             let mut start = 0;
             while let Some(i) = buf[start..].iter().position(|&b| b == b'\n') {
                 let end = start + i + 1;
-                let (text, lossy) = self.encoding.decode(&buf[start..end]);
+                // strip the line end before decoding: one allocation per line
+                let mut stop = end - 1;
+                while stop > start && buf[stop - 1] == b'\r' {
+                    stop -= 1;
+                }
+                let (text, lossy) = self.encoding.decode(&buf[start..stop]);
                 if lossy && !self.decode_warned {
                     self.decode_warned = true;
                     sink(TailEvent::DecodeWarning {
                         path: self.path.clone(),
                     });
                 }
-                let text = text.trim_end_matches(['\r', '\n']).to_string();
                 sink(TailEvent::Line(LogLine {
                     path: self.path.clone(),
                     text,

@@ -45,7 +45,13 @@ pub use seek::{seek_to_time, DateFn};
 
 /// Capacity of a backend's event queue. Bounded so that a reader racing through a large
 /// file waits for the consumer (back-pressure) instead of holding the whole file in memory.
-pub const EVENT_QUEUE: usize = 4096;
+/// Lines travel in [`TailEvent::Lines`] batches of up to [`LINES_PER_EVENT`], so at most
+/// `EVENT_QUEUE * LINES_PER_EVENT` lines are in flight; a bounded channel allocates all
+/// its slots up front, which is why the queue itself is short.
+pub const EVENT_QUEUE: usize = 16;
+
+/// Most lines in one [`TailEvent::Lines`] batch of a backend.
+pub const LINES_PER_EVENT: usize = 256;
 
 /// Where the first opening of a file starts reading.
 #[derive(Clone)]
@@ -98,7 +104,7 @@ impl Encoding {
     pub fn decode(self, raw: &[u8]) -> (String, bool) {
         match self {
             Encoding::Utf8 => match std::str::from_utf8(raw) {
-                Ok(s) => (s.to_string(), false),
+                Ok(s) => (s.to_owned(), false),
                 Err(_) => (String::from_utf8_lossy(raw).into_owned(), true),
             },
             Encoding::Latin1 => (raw.iter().map(|&b| b as char).collect(), false),
@@ -135,6 +141,9 @@ pub enum RotationReason {
 pub enum TailEvent {
     /// A complete line.
     Line(LogLine),
+    /// Consecutive complete lines (what the backends send: one channel message per
+    /// batch rather than per line). A [`FileFollower`] reports single [`TailEvent::Line`]s.
+    Lines(Vec<LogLine>),
     /// A file was opened; reading starts at `pos`; `hash` is its first-line hash.
     Opened {
         /// The path.
@@ -182,6 +191,17 @@ pub enum TailEvent {
         /// The error text.
         message: String,
     },
+}
+
+impl TailEvent {
+    /// Splits a [`TailEvent::Lines`] batch into single [`TailEvent::Line`]s (other
+    /// events are returned as they are).
+    pub fn flatten(self) -> Vec<TailEvent> {
+        match self {
+            TailEvent::Lines(v) => v.into_iter().map(TailEvent::Line).collect(),
+            ev => vec![ev],
+        }
+    }
 }
 
 /// A source of log events (files now, the systemd journal later).

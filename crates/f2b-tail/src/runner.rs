@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crossbeam_channel::Sender;
 
 use crate::follower::Signature;
-use crate::{Encoding, FileFollower, StartPos, TailEvent};
+use crate::{Encoding, FileFollower, LogLine, StartPos, TailEvent, LINES_PER_EVENT};
 
 /// Requests from the owning handle to the backend thread.
 pub(crate) enum Cmd {
@@ -58,13 +58,33 @@ impl Runner {
         }
     }
 
-    /// Polls one follower, publishing its events.
+    /// Polls one follower, publishing its events (lines in batches).
     pub fn poll(&mut self, i: usize) {
         let tx = &self.tx;
         let e = &mut self.entries[i];
-        let res = e.follower.poll(&mut |ev| {
-            let _ = tx.send(ev);
+        let mut lines: Vec<LogLine> = Vec::new();
+        let flush = |lines: &mut Vec<LogLine>| {
+            if !lines.is_empty() {
+                let _ = tx.send(TailEvent::Lines(std::mem::take(lines)));
+            }
+        };
+        let res = e.follower.poll(&mut |ev| match ev {
+            TailEvent::Line(l) => {
+                if lines.capacity() == 0 {
+                    lines.reserve_exact(LINES_PER_EVENT);
+                }
+                lines.push(l);
+                if lines.len() >= LINES_PER_EVENT {
+                    flush(&mut lines);
+                }
+            }
+            ev => {
+                // keep the order: the lines read before this event go first
+                flush(&mut lines);
+                let _ = tx.send(ev);
+            }
         });
+        flush(&mut lines);
         match res {
             Ok(()) => e.last_error = None,
             Err(err) => {

@@ -342,8 +342,12 @@ fn backends_pick_up_files_in_directories_created_later() {
         let mut got = Vec::new();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while got.len() < 2 && std::time::Instant::now() < deadline {
-            if let Ok(TailEvent::Line(l)) = src.events().recv_timeout(Duration::from_millis(50)) {
-                got.push(l.text);
+            if let Ok(ev) = src.events().recv_timeout(Duration::from_millis(50)) {
+                for ev in ev.flatten() {
+                    if let TailEvent::Line(l) = ev {
+                        got.push(l.text);
+                    }
+                }
             }
         }
         // a file that appears after start is new: read from its beginning even for `tail`

@@ -185,7 +185,7 @@ impl World {
 }
 
 fn lines_of(evs: Vec<TailEvent>, out: &mut Vec<String>) {
-    for e in evs {
+    for e in evs.into_iter().flat_map(TailEvent::flatten) {
         if let TailEvent::Line(l) = e {
             out.push(l.text);
         }
