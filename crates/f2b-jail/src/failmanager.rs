@@ -36,6 +36,14 @@ impl Default for FailManager {
     }
 }
 
+/// A matched line as plain text (split lines joined), without copying whole lines.
+fn into_line(l: MatchLine) -> MatchLine {
+    match l {
+        MatchLine::Line(s) => MatchLine::Line(s),
+        l => MatchLine::Line(l.joined()),
+    }
+}
+
 impl FailManager {
     /// A manager with upstream's defaults (maxretry 3, findtime 600, maxmatches 5).
     pub fn new() -> Self {
@@ -106,20 +114,16 @@ impl FailManager {
                 f.retry += count;
                 f.failures += ticket.failures.max(1);
                 if max_matches > 0 {
-                    let add: Vec<MatchLine> = ticket
-                        .matches_joined()
-                        .into_iter()
-                        .map(MatchLine::Line)
-                        .collect();
                     let m = f.matches.get_or_insert_with(Vec::new);
-                    m.extend(add);
+                    m.extend(ticket.matches.into_iter().flatten().map(into_line));
                     if m.len() > max_matches {
                         // upstream re-sets the trimmed list from getMatches(): all joined
-                        let keep: Vec<MatchLine> = m[m.len() - max_matches..]
-                            .iter()
-                            .map(|l| MatchLine::Line(l.joined()))
-                            .collect();
-                        *m = keep;
+                        m.drain(..m.len() - max_matches);
+                        for l in m.iter_mut() {
+                            if let MatchLine::Split(..) = l {
+                                *l = MatchLine::Line(l.joined());
+                            }
+                        }
                     }
                     if m.is_empty() {
                         f.matches = None;

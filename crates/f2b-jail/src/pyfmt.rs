@@ -118,12 +118,25 @@ pub fn time2str(unix: f64) -> String {
         return MAX.into();
     }
     let secs = unix.floor() as i64;
-    match Local.timestamp_opt(secs, 0) {
+    // a busy jail formats the same second many times (`Found` lines): keep the last one
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> =
+            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    if let Some(s) = LAST.with(|c| {
+        let c = c.borrow();
+        (c.0 == secs).then(|| c.1.clone())
+    }) {
+        return s;
+    }
+    let s = match Local.timestamp_opt(secs, 0) {
         LocalResult::Single(dt) | LocalResult::Ambiguous(dt, _) => {
             dt.format("%Y-%m-%d %H:%M:%S").to_string()
         }
         LocalResult::None => MAX.into(),
-    }
+    };
+    LAST.with(|c| *c.borrow_mut() = (secs, s.clone()));
+    s
 }
 
 /// Upstream `MyTime.seconds2str`: `1y 3w 4d`, `2d 7h 15m`, `1h`, `59m 50s`, `0`.
