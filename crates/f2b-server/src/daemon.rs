@@ -86,6 +86,7 @@ pub fn daemonize() -> std::io::Result<Daemonized> {
         }
         ForkResult::Child => {}
     }
+    crate::pyfmt::reset_pid();
     let _ = std::env::set_current_dir("/");
     redirect_stdio()?;
     close_other_fds(wr.as_raw_fd());

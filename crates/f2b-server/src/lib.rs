@@ -10,6 +10,7 @@
 //! - [`server`]: jails, database, reload, shutdown (upstream `server.py`).
 //! - [`jail`]: one jail's filter part, actions part and threads.
 //! - [`run`]: the program flow of `fail2ban-server`.
+//! - `memory`: dropping what only the start-up needed from the resident set.
 //!
 //! The binary `fail2ban-server` only calls [`run::main_with_args`].
 #![deny(missing_docs)]
@@ -21,6 +22,7 @@ pub mod error;
 pub mod handler;
 pub mod jail;
 pub mod logging;
+mod memory;
 pub mod options;
 mod pyfmt;
 pub mod run;

@@ -167,8 +167,12 @@ struct Inner {
     /// The level string as set (upper-cased), returned by `get loglevel`.
     level_name: Option<String>,
     syslog_socket: Option<String>,
-    /// Line format (Python `%`-style).
-    format: String,
+    /// Line format (Python `%`-style), parsed.
+    format: pyfmt::Format,
+    /// Local time text of the current second.
+    time_cache: pyfmt::TimeCache,
+    /// Lines for a file target not written yet (see [`hold`]).
+    pending: Vec<u8>,
     /// `-v` count of the server command line (upstream's `verbose`).
     verbose: Option<i32>,
 }
@@ -189,7 +193,9 @@ fn logger() -> &'static Logger {
             target: None,
             level_name: None,
             syslog_socket: None,
-            format: String::new(),
+            format: pyfmt::Format::parse(""),
+            time_cache: pyfmt::TimeCache::default(),
+            pending: Vec::new(),
             verbose: None,
         }),
         started: Instant::now(),
@@ -211,12 +217,12 @@ pub fn log(module: &str, level: Level, msg: &str) {
     }
     let l = logger();
     let now = SystemTime::now();
-    let name = if module.is_empty() {
-        "fail2ban".to_string()
-    } else {
-        format!("fail2ban.{module}")
-    };
-    let mut inner = l.inner.lock().unwrap_or_else(|e| e.into_inner());
+    let mut name = String::with_capacity(9 + module.len());
+    name.push_str("fail2ban");
+    if !module.is_empty() {
+        name.push('.');
+        name.push_str(module);
+    }
     let rec = Record {
         name: &name,
         module,
@@ -225,8 +231,55 @@ pub fn log(module: &str, level: Level, msg: &str) {
         created: now,
         relative_ms: l.started.elapsed().as_millis() as i64,
     };
-    let line = pyfmt::format(&inner.format, &rec);
-    emit(&mut inner, level, &name, msg, &line);
+    let mut line = String::with_capacity(64 + name.len() + msg.len());
+    let mut inner = l.inner.lock().unwrap_or_else(|e| e.into_inner());
+    let inner = &mut *inner;
+    inner.format.render(&rec, &mut inner.time_cache, &mut line);
+    emit(inner, level, &name, msg, &line);
+}
+
+/// Lines are written at once unless the calling thread holds a [`Hold`]; the buffer
+/// is also written when it gets this big.
+const PENDING_MAX: usize = 64 * 1024;
+
+thread_local! {
+    static HOLDS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// While a thread keeps this guard, its lines to a file target are collected and
+/// written together when the guard is dropped (or by the next line of a thread without
+/// one). A watcher holds it for one batch of log lines, so a burst of `Found` lines
+/// costs one `write(2)` instead of one each.
+pub struct Hold(());
+
+/// Starts collecting this thread's file log lines (see [`Hold`]).
+pub fn hold() -> Hold {
+    HOLDS.with(|h| h.set(h.get() + 1));
+    Hold(())
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let left = HOLDS.with(|h| {
+            let v = h.get().saturating_sub(1);
+            h.set(v);
+            v
+        });
+        if left == 0 {
+            let mut inner = logger().inner.lock().unwrap_or_else(|e| e.into_inner());
+            write_pending(&mut inner);
+        }
+    }
+}
+
+fn write_pending(inner: &mut Inner) {
+    if inner.pending.is_empty() {
+        return;
+    }
+    if let Sink::File { file, .. } = &mut inner.sink {
+        let _ = file.write_all(&inner.pending);
+    }
+    inner.pending.clear();
 }
 
 fn emit(inner: &mut Inner, level: Level, name: &str, msg: &str, line: &str) {
@@ -245,10 +298,12 @@ fn emit(inner: &mut Inner, level: Level, name: &str, msg: &str, line: &str) {
             let _ = writeln!(std::io::stderr(), "{line}");
         }
         Sink::File { file, .. } => {
-            let mut buf = Vec::with_capacity(line.len() + 1);
-            buf.extend_from_slice(line.as_bytes());
-            buf.push(b'\n');
-            let _ = file.write_all(&buf);
+            inner.pending.extend_from_slice(line.as_bytes());
+            inner.pending.push(b'\n');
+            if HOLDS.with(|h| h.get()) == 0 || inner.pending.len() >= PENDING_MAX {
+                let _ = file.write_all(&inner.pending);
+                inner.pending.clear();
+            }
         }
         Sink::Syslog {
             path,
@@ -608,8 +663,9 @@ pub fn set_target(spec: &str) -> bool {
             verbosity_format(verbose, addtime, padding)
         }
     };
+    write_pending(&mut inner);
     inner.sink = sink;
-    inner.format = fmt;
+    inner.format = pyfmt::Format::parse(&fmt);
     let first = inner.target.is_none();
     inner.target = Some(target.clone());
     let sock = inner.syslog_socket.clone();
@@ -664,6 +720,7 @@ pub fn flush() -> &'static str {
     let l = logger();
     let mut inner = l.inner.lock().unwrap_or_else(|e| e.into_inner());
     let target = inner.target.clone().unwrap_or_default();
+    write_pending(&mut inner);
     if let Sink::File { path, file } = &mut inner.sink {
         if let Ok(f) = OpenOptions::new().append(true).create(true).open(&*path) {
             *file = f;

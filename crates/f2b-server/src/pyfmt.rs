@@ -2,6 +2,8 @@
 //! rendered for one log record, so that custom `logtarget = X[format=...]` formats
 //! work and the default format is produced by the same code.
 
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::SystemTime;
 
 use chrono::{DateTime, Local};
@@ -24,46 +26,86 @@ pub struct Record<'a> {
     pub relative_ms: i64,
 }
 
-enum Arg {
-    Str(String),
+enum Arg<'a> {
+    Str(&'a str),
+    Owned(String),
     Int(i64),
     Float(f64),
 }
 
-fn attr(rec: &Record, key: &str) -> Arg {
-    let dt: DateTime<Local> = rec.created.into();
+/// Local `YYYY-MM-DD HH:MM:SS` of the last second formatted: a busy log writes many
+/// lines per second, and the chrono local-time conversion is the costly part.
+#[derive(Default)]
+pub struct TimeCache {
+    secs: Option<i64>,
+    text: String,
+}
+
+impl TimeCache {
+    fn local(&mut self, created: SystemTime) -> (&str, u32) {
+        let d = created
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        let secs = d.as_secs() as i64;
+        if self.secs != Some(secs) {
+            let dt: DateTime<Local> = created.into();
+            self.text.clear();
+            let _ = write!(self.text, "{}", dt.format("%Y-%m-%d %H:%M:%S"));
+            self.secs = Some(secs);
+        }
+        (&self.text, d.subsec_micros())
+    }
+}
+
+fn attr<'a>(rec: &Record<'a>, key: &str, tc: &mut TimeCache) -> Arg<'a> {
     match key {
-        "name" => Arg::Str(rec.name.to_string()),
-        "module" | "filename" => Arg::Str(rec.module.to_string()),
-        "pathname" => Arg::Str(rec.module.to_string()),
-        "levelname" => Arg::Str(rec.level.name()),
+        "name" => Arg::Str(rec.name),
+        "module" | "filename" | "pathname" | "funcName" => Arg::Str(rec.module),
+        "levelname" => Arg::Owned(rec.level.name()),
         "levelno" => Arg::Int(i64::from(rec.level.0)),
-        "message" | "msg" => Arg::Str(rec.message.to_string()),
-        "asctime" => Arg::Str(format!(
-            "{},{:03}",
-            dt.format("%Y-%m-%d %H:%M:%S"),
-            dt.timestamp_subsec_millis().min(999)
-        )),
-        "process" => Arg::Int(i64::from(std::process::id())),
-        "processName" => Arg::Str("MainProcess".into()),
+        "message" | "msg" => Arg::Str(rec.message),
+        "asctime" => {
+            let (t, us) = tc.local(rec.created);
+            Arg::Owned(format!("{t},{:03}", (us / 1000).min(999)))
+        }
+        "process" => Arg::Int(i64::from(pid())),
+        "processName" => Arg::Str("MainProcess"),
         "thread" => Arg::Int(thread_id()),
-        "threadName" => Arg::Str(
+        "threadName" => Arg::Owned(
             std::thread::current()
                 .name()
                 .unwrap_or("Thread")
                 .to_string(),
         ),
-        "funcName" => Arg::Str(rec.module.to_string()),
         "lineno" => Arg::Int(0),
         "created" => Arg::Float(
             rec.created
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0.0, |d| d.as_secs_f64()),
         ),
-        "msecs" => Arg::Float(f64::from(dt.timestamp_subsec_micros()) / 1000.0),
+        "msecs" => Arg::Float(f64::from(tc.local(rec.created).1) / 1000.0),
         "relativeCreated" => Arg::Float(rec.relative_ms as f64),
-        _ => Arg::Str(format!("%({key})")),
+        _ => Arg::Owned(format!("%({key})")),
     }
+}
+
+/// The process id, asked once (`getpid` is a system call; every line prints it).
+fn pid() -> u32 {
+    match PID.load(Ordering::Relaxed) {
+        0 => {
+            let p = std::process::id();
+            PID.store(p, Ordering::Relaxed);
+            p
+        }
+        p => p,
+    }
+}
+
+static PID: AtomicU32 = AtomicU32::new(0);
+
+/// Forgets the cached process id (the daemon calls it after forking).
+pub fn reset_pid() {
+    PID.store(0, Ordering::Relaxed);
 }
 
 fn thread_id() -> i64 {
@@ -71,88 +113,165 @@ fn thread_id() -> i64 {
     (unsafe { libc::pthread_self() }) as i64
 }
 
-/// Renders `fmt` for `rec`.
-pub fn format(fmt: &str, rec: &Record) -> String {
-    let mut out = String::with_capacity(fmt.len() + rec.message.len() + 32);
-    let b = fmt.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'%' {
-            let next = fmt[i..].find('%').map_or(fmt.len(), |p| i + p);
-            out.push_str(&fmt[i..next]);
-            i = next;
-            continue;
-        }
-        if b.get(i + 1) == Some(&b'%') {
-            out.push('%');
-            i += 2;
-            continue;
-        }
-        if b.get(i + 1) != Some(&b'(') {
-            out.push('%');
-            i += 1;
-            continue;
-        }
-        let Some(close) = fmt[i + 2..].find(')') else {
-            out.push_str(&fmt[i..]);
-            break;
-        };
-        let key = &fmt[i + 2..i + 2 + close];
-        let mut j = i + 3 + close;
-        let mut left = false;
-        let mut zero = false;
-        while j < b.len() && matches!(b[j], b'-' | b'0' | b' ' | b'+' | b'#') {
-            left |= b[j] == b'-';
-            zero |= b[j] == b'0';
-            j += 1;
-        }
-        let ws = j;
-        while j < b.len() && b[j].is_ascii_digit() {
-            j += 1;
-        }
-        let width: usize = fmt[ws..j].parse().unwrap_or(0);
-        let mut prec: Option<usize> = None;
-        if j < b.len() && b[j] == b'.' {
-            j += 1;
-            let ps = j;
+/// One `%(key)<flags><width>.<prec><conv>` conversion.
+struct Field {
+    key: String,
+    left: bool,
+    zero: bool,
+    width: usize,
+    prec: Option<usize>,
+    conv: u8,
+}
+
+enum Piece {
+    Lit(String),
+    Field(Field),
+}
+
+/// A format parsed once (when the log target is set) and rendered for every record.
+pub struct Format {
+    pieces: Vec<Piece>,
+}
+
+impl Format {
+    /// Parses a Python `%`-style logging format.
+    pub fn parse(fmt: &str) -> Format {
+        let mut pieces = Vec::new();
+        let mut lit = String::new();
+        let b = fmt.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] != b'%' {
+                let next = fmt[i..].find('%').map_or(fmt.len(), |p| i + p);
+                lit.push_str(&fmt[i..next]);
+                i = next;
+                continue;
+            }
+            if b.get(i + 1) == Some(&b'%') {
+                lit.push('%');
+                i += 2;
+                continue;
+            }
+            if b.get(i + 1) != Some(&b'(') {
+                lit.push('%');
+                i += 1;
+                continue;
+            }
+            let Some(close) = fmt[i + 2..].find(')') else {
+                lit.push_str(&fmt[i..]);
+                break;
+            };
+            let key = &fmt[i + 2..i + 2 + close];
+            let mut j = i + 3 + close;
+            let mut left = false;
+            let mut zero = false;
+            while j < b.len() && matches!(b[j], b'-' | b'0' | b' ' | b'+' | b'#') {
+                left |= b[j] == b'-';
+                zero |= b[j] == b'0';
+                j += 1;
+            }
+            let ws = j;
             while j < b.len() && b[j].is_ascii_digit() {
                 j += 1;
             }
-            prec = Some(fmt[ps..j].parse().unwrap_or(0));
-        }
-        let conv = b.get(j).copied().unwrap_or(b's');
-        j += 1;
-        let val = attr(rec, key);
-        let mut s = match (conv, val) {
-            (b'd' | b'i', Arg::Int(n)) => n.to_string(),
-            (b'd' | b'i', Arg::Float(f)) => (f as i64).to_string(),
-            (b'X', Arg::Int(n)) => format!("{n:X}"),
-            (b'x', Arg::Int(n)) => format!("{n:x}"),
-            (b'f', Arg::Float(f)) => format!("{:.*}", prec.unwrap_or(6), f),
-            (b'f', Arg::Int(n)) => format!("{:.*}", prec.unwrap_or(6), n as f64),
-            (_, Arg::Str(s)) => s,
-            (_, Arg::Int(n)) => n.to_string(),
-            (_, Arg::Float(f)) => format!("{f}"),
-        };
-        if matches!(conv, b's' | b'r') {
-            if let Some(p) = prec {
-                s = s.chars().take(p).collect();
+            let width: usize = fmt[ws..j].parse().unwrap_or(0);
+            let mut prec: Option<usize> = None;
+            if j < b.len() && b[j] == b'.' {
+                j += 1;
+                let ps = j;
+                while j < b.len() && b[j].is_ascii_digit() {
+                    j += 1;
+                }
+                prec = Some(fmt[ps..j].parse().unwrap_or(0));
             }
-        }
-        let len = s.chars().count();
-        if len < width {
-            let pad = width - len;
-            if left {
-                s.push_str(&" ".repeat(pad));
-            } else if zero && conv != b's' {
-                s = format!("{}{s}", "0".repeat(pad));
-            } else {
-                s = format!("{}{s}", " ".repeat(pad));
+            let conv = b.get(j).copied().unwrap_or(b's');
+            j += 1;
+            if !lit.is_empty() {
+                pieces.push(Piece::Lit(std::mem::take(&mut lit)));
             }
+            pieces.push(Piece::Field(Field {
+                key: key.to_string(),
+                left,
+                zero,
+                width,
+                prec,
+                conv,
+            }));
+            i = j;
         }
-        out.push_str(&s);
-        i = j;
+        if !lit.is_empty() {
+            pieces.push(Piece::Lit(lit));
+        }
+        Format { pieces }
     }
+
+    /// Appends the rendering of `rec` to `out`.
+    pub fn render(&self, rec: &Record, tc: &mut TimeCache, out: &mut String) {
+        for p in &self.pieces {
+            match p {
+                Piece::Lit(s) => out.push_str(s),
+                Piece::Field(f) => render_field(f, attr(rec, &f.key, tc), out),
+            }
+        }
+    }
+}
+
+fn render_field(f: &Field, val: Arg, out: &mut String) {
+    let owned;
+    let s: &str = match (f.conv, val) {
+        (b's' | b'r', Arg::Str(s)) => match f.prec {
+            Some(p) if s.chars().count() > p => {
+                owned = s.chars().take(p).collect::<String>();
+                &owned
+            }
+            _ => s,
+        },
+        (conv, val) => {
+            let mut s = match (conv, val) {
+                (b'd' | b'i', Arg::Int(n)) => n.to_string(),
+                (b'd' | b'i', Arg::Float(f)) => (f as i64).to_string(),
+                (b'X', Arg::Int(n)) => format!("{n:X}"),
+                (b'x', Arg::Int(n)) => format!("{n:x}"),
+                (b'f', Arg::Float(x)) => format!("{:.*}", f.prec.unwrap_or(6), x),
+                (b'f', Arg::Int(n)) => format!("{:.*}", f.prec.unwrap_or(6), n as f64),
+                (_, Arg::Str(s)) => s.to_string(),
+                (_, Arg::Owned(s)) => s,
+                (_, Arg::Int(n)) => n.to_string(),
+                (_, Arg::Float(x)) => format!("{x}"),
+            };
+            if matches!(conv, b's' | b'r') {
+                if let Some(p) = f.prec {
+                    s = s.chars().take(p).collect();
+                }
+            }
+            owned = s;
+            &owned
+        }
+    };
+    let len = if f.width == 0 { 0 } else { s.chars().count() };
+    let pad = f.width.saturating_sub(len);
+    if pad == 0 || f.left {
+        out.push_str(s);
+    }
+    if pad > 0 {
+        let c = if f.zero && !f.left && f.conv != b's' {
+            '0'
+        } else {
+            ' '
+        };
+        out.extend(std::iter::repeat(c).take(pad));
+        if !f.left {
+            out.push_str(s);
+        }
+    }
+}
+
+/// Renders `fmt` for `rec` (parses the format each time; the logger keeps a parsed
+/// [`Format`] instead).
+#[cfg(test)]
+pub fn format(fmt: &str, rec: &Record) -> String {
+    let mut out = String::with_capacity(fmt.len() + rec.message.len() + 32);
+    Format::parse(fmt).render(rec, &mut TimeCache::default(), &mut out);
     out
 }
 

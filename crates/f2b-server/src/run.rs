@@ -285,12 +285,9 @@ pub fn run_server(cfg: StartConfig) -> i32 {
         }
         Err(e) => f2b_log!(ERROR, "server", "Unable to install signal handlers: {e}"),
     }
-    if let Some(stream) = &cfg.stream {
+    if let Some(stream) = cfg.stream {
         let _guard = server.cmd_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let req = Value::List(vec![
-            Value::str("server-stream"),
-            Value::List(stream.clone()),
-        ]);
+        let req = Value::List(vec![Value::str("server-stream"), Value::List(stream)]);
         let (code, v) = Transmitter::new(&server).proceed(&req);
         if code != 0 {
             f2b_log!(
@@ -309,6 +306,9 @@ pub fn run_server(cfg: StartConfig) -> i32 {
     }
     ready.notify(true);
     spawn_purger(server.clone());
+    crate::memory::release_startup_memory();
+    // once more when the jails' threads have settled
+    crate::memory::schedule_release(std::time::Duration::from_secs(2));
     sock.serve(Arc::new(Handler::new(server.clone())));
     server.quit();
     sock.wait_idle(std::time::Duration::from_secs(2));
@@ -347,13 +347,15 @@ fn signal_loop(sig: &mut Signals, server: &Server) {
     }
 }
 
-/// Hourly database purge (first run one hour after start, like upstream's observer).
+/// Hourly database purge (first run one hour after start, like upstream's observer);
+/// also gives back start-up memory when that is due.
 fn spawn_purger(server: Arc<Server>) {
     let _ = std::thread::Builder::new()
         .name("f2b/purge".into())
         .spawn(move || loop {
             for _ in 0..3600 {
                 std::thread::sleep(std::time::Duration::from_secs(1));
+                crate::memory::release_if_due();
                 if server.is_quitting() {
                     return;
                 }

@@ -200,6 +200,8 @@ impl Server {
                 }
             }
         } else {
+            // the configuration was read again: drop that code from the resident set later
+            crate::memory::schedule_release(std::time::Duration::from_secs(2));
             let mut deljails = Vec::new();
             for jail in self.jails() {
                 if lock(&self.reload_state).contains_key(&jail.name) {

@@ -3,6 +3,7 @@
 //! f2b-tail, runs each line through the filter, counts failures and queues tickets
 //! that reached maxretry for the actions thread.
 
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -63,7 +64,7 @@ fn run(jail: Arc<Jail>, kind: &str) {
     } else {
         Box::new(PollingTail::spawn(POLL_INTERVAL))
     };
-    let mut positions: Vec<(String, String, u64)> = Vec::new();
+    let mut positions = Positions::default();
     let mut last_save = now();
     let mut tail_only = true;
     while !jail.stopping.load(Ordering::SeqCst) {
@@ -85,6 +86,10 @@ fn run(jail: Arc<Jail>, kind: &str) {
                     .as_ref()
                     .and_then(|d| d.log_position(&jail.name, &p))
                     .map(|(h, pos)| (pos, h));
+                if let Some((pos, h)) = &saved {
+                    // the database has this already: no write unless it changes
+                    positions.known(&p, h, *pos);
+                }
                 StartPos::Head { saved }
             };
             source.add_file(p.as_ref(), start, encoding_of(&enc));
@@ -131,12 +136,7 @@ fn mark_in_operation(jail: &Jail) {
 }
 
 /// Failure cleanup (at most every 5 s) and log position saving.
-fn housekeeping(
-    jail: &Jail,
-    positions: &mut [(String, String, u64)],
-    last_save: &mut f64,
-    force: bool,
-) {
+fn housekeeping(jail: &Jail, positions: &mut Positions, last_save: &mut f64, force: bool) {
     let n = now();
     {
         let mut f = jail.filter();
@@ -149,95 +149,111 @@ fn housekeeping(
     if force || n - *last_save >= DB_SAVE_INTERVAL {
         *last_save = n;
         if let Some(db) = &jail.db {
-            for (p, h, pos) in positions.iter_mut() {
-                if h.is_empty() {
+            for e in positions.0.iter_mut() {
+                if e.hash.is_empty() {
                     // the file had no complete first line when it was opened
-                    *h = super::filter::first_line_hash(p);
+                    e.hash = super::filter::first_line_hash(&e.path);
                 }
-                db.update_log(&jail.name, p, h, *pos);
+                let same = e
+                    .saved
+                    .as_ref()
+                    .is_some_and(|(p, h)| *p == e.pos && *h == e.hash);
+                // an idle jail does not write the same position every 10 s
+                if force || !same {
+                    db.update_log(&jail.name, &e.path, &e.hash, e.pos);
+                    e.saved = Some((e.pos, e.hash.clone()));
+                }
             }
         }
     }
 }
 
-fn remember(positions: &mut Vec<(String, String, u64)>, path: &str, hash: Option<&str>, pos: u64) {
-    match positions.iter_mut().find(|(p, _, _)| p == path) {
-        Some(e) => {
-            if let Some(h) = hash {
-                e.1 = h.to_string();
-            }
-            e.2 = pos;
+/// Read position and first-line hash of each followed file (saved to the database).
+#[derive(Default)]
+struct Positions(Vec<PosEntry>);
+
+struct PosEntry {
+    /// The path as the database keeps it.
+    path: String,
+    /// The follower's path handle: lines carry a clone, so a pointer compare finds the
+    /// entry without formatting the path for every line.
+    handle: Option<Arc<PathBuf>>,
+    hash: String,
+    pos: u64,
+    /// What the database holds (position, hash), when known.
+    saved: Option<(u64, String)>,
+}
+
+impl Positions {
+    /// Records what the database holds for `path` before the file is opened.
+    fn known(&mut self, path: &str, hash: &str, pos: u64) {
+        let saved = Some((pos, hash.to_string()));
+        match self.0.iter_mut().find(|e| e.path == path) {
+            Some(e) => e.saved = saved,
+            None => self.0.push(PosEntry {
+                path: path.to_string(),
+                handle: None,
+                hash: hash.to_string(),
+                pos,
+                saved,
+            }),
         }
-        None => positions.push((path.to_string(), hash.unwrap_or_default().to_string(), pos)),
+    }
+
+    fn entry(&mut self, path: &Arc<PathBuf>) -> &mut PosEntry {
+        let i = match self
+            .0
+            .iter()
+            .position(|e| e.handle.as_ref().is_some_and(|h| Arc::ptr_eq(h, path)))
+        {
+            Some(i) => i,
+            None => {
+                let p = path.to_string_lossy();
+                match self.0.iter().position(|e| e.path == p) {
+                    Some(i) => {
+                        self.0[i].handle = Some(path.clone());
+                        i
+                    }
+                    None => {
+                        self.0.push(PosEntry {
+                            path: p.into_owned(),
+                            handle: Some(path.clone()),
+                            hash: String::new(),
+                            pos: 0,
+                            saved: None,
+                        });
+                        self.0.len() - 1
+                    }
+                }
+            }
+        };
+        &mut self.0[i]
     }
 }
 
-fn handle_batch(
-    jail: &Jail,
-    batch: Vec<TailEvent>,
-    positions: &mut Vec<(String, String, u64)>,
-) -> bool {
+fn handle_batch(jail: &Jail, batch: Vec<TailEvent>, positions: &mut Positions) -> bool {
     let mut to_ban = Vec::new();
     let mut caught_up = false;
+    // the Found lines of this batch go to a log file in one write
+    let _hold = crate::logging::hold();
     {
         let mut f = jail.filter();
         let idle = jail.idle.load(Ordering::SeqCst);
+        // one clock reading per batch (a batch takes milliseconds)
+        let n = now();
         for ev in batch {
-            match ev {
-                TailEvent::Line(l) => {
-                    let p = l.path.to_string_lossy().into_owned();
-                    remember(positions, &p, None, l.end);
-                    if !idle {
-                        process_line(jail, &mut f, &l.text, &mut to_ban);
-                    }
+            let lines = match ev {
+                TailEvent::Lines(ls) => ls,
+                TailEvent::Line(l) => vec![l],
+                ev => {
+                    other_event(ev, &mut f, positions, &mut caught_up);
+                    continue;
                 }
-                TailEvent::Opened { path, hash, pos } => {
-                    let p = path.to_string_lossy().into_owned();
-                    f2b_log!(DEBUG, "filter", "{p} has been modified");
-                    remember(positions, &p, Some(&hash), pos);
-                }
-                TailEvent::HashChanged { path, hash } => {
-                    let p = path.to_string_lossy().into_owned();
-                    let pos = positions
-                        .iter()
-                        .find(|(q, _, _)| *q == p)
-                        .map_or(0, |e| e.2);
-                    remember(positions, &p, Some(&hash), pos);
-                }
-                TailEvent::CaughtUp { .. } => caught_up = true,
-                TailEvent::Rotated { path, reason } => {
-                    f2b_log!(
-                        MSG,
-                        "filter",
-                        "Log rotation detected for {}, reason: {:?}",
-                        path.display(),
-                        reason
-                    );
-                }
-                TailEvent::Missing { path } => {
-                    f2b_log!(
-                        ERROR,
-                        "filter",
-                        "Unable to open {}: file does not exist (waiting for it)",
-                        path.display()
-                    );
-                }
-                TailEvent::DecodeWarning { path } => {
-                    f2b_log!(
-                        WARNING,
-                        "filter",
-                        "Error decoding line from '{}' with '{}'.",
-                        path.display(),
-                        f.logencoding
-                    );
-                }
-                TailEvent::Error { path, message } => {
-                    f2b_log!(
-                        ERROR,
-                        "filter",
-                        "Unable to read {}: {message}",
-                        path.display()
-                    );
+            };
+            for l in lines {
+                positions.entry(&l.path).pos = l.end;
+                if !idle {
+                    process_line_at(jail, &mut f, &l.text, n, &mut to_ban);
                 }
             }
         }
@@ -251,6 +267,62 @@ fn handle_batch(
     caught_up
 }
 
+/// The events of a batch other than lines.
+fn other_event(
+    ev: TailEvent,
+    f: &mut super::FilterPart,
+    positions: &mut Positions,
+    caught_up: &mut bool,
+) {
+    match ev {
+        TailEvent::Lines(_) | TailEvent::Line(_) => {}
+        TailEvent::Opened { path, hash, pos } => {
+            f2b_log!(DEBUG, "filter", "{} has been modified", path.display());
+            let e = positions.entry(&path);
+            e.hash = hash;
+            e.pos = pos;
+        }
+        TailEvent::HashChanged { path, hash } => {
+            positions.entry(&path).hash = hash;
+        }
+        TailEvent::CaughtUp { .. } => *caught_up = true,
+        TailEvent::Rotated { path, reason } => {
+            f2b_log!(
+                MSG,
+                "filter",
+                "Log rotation detected for {}, reason: {:?}",
+                path.display(),
+                reason
+            );
+        }
+        TailEvent::Missing { path } => {
+            f2b_log!(
+                ERROR,
+                "filter",
+                "Unable to open {}: file does not exist (waiting for it)",
+                path.display()
+            );
+        }
+        TailEvent::DecodeWarning { path } => {
+            f2b_log!(
+                WARNING,
+                "filter",
+                "Error decoding line from '{}' with '{}'.",
+                path.display(),
+                f.logencoding
+            );
+        }
+        TailEvent::Error { path, message } => {
+            f2b_log!(
+                ERROR,
+                "filter",
+                "Unable to read {}: {message}",
+                path.display()
+            );
+        }
+    }
+}
+
 /// Upstream `processLineAndAdd` for one line.
 pub fn process_line(
     jail: &Jail,
@@ -258,10 +330,22 @@ pub fn process_line(
     text: &str,
     to_ban: &mut Vec<FailTicket>,
 ) {
-    let n = now();
+    process_line_at(jail, f, text, now(), to_ban);
+}
+
+/// [`process_line`] at the time `n`.
+fn process_line_at(
+    jail: &Jail,
+    f: &mut super::FilterPart,
+    text: &str,
+    n: f64,
+    to_ban: &mut Vec<FailTicket>,
+) {
     let Some(m) = f.matcher() else { return };
     let res = m.process_line(text, n);
-    handle_result(jail, f, res, n, to_ban);
+    if res.over_limit || !res.failures.is_empty() {
+        handle_result(jail, f, res, n, to_ban);
+    }
 }
 
 /// A journal line whose time is known (no date detection).
@@ -293,9 +377,11 @@ fn handle_result(
             jail.name
         );
     }
-    let failures: Vec<f2b_filter::Failure> = res.real_failures().cloned().collect();
-    for fl in failures {
-        let Some(id) = fl.id.clone() else { continue };
+    for fl in res.failures {
+        if fl.nofail() {
+            continue;
+        }
+        let Some(id) = fl.id else { continue };
         let mut t = fl.time.unwrap_or(n);
         if t > n {
             t = n;
@@ -304,26 +390,27 @@ fn handle_result(
         if f.is_ignored(&ip, n, true) {
             continue;
         }
-        log_event(&Event::Found {
-            jail: jail.name.clone(),
-            id: ip.clone(),
-            time: t,
-        });
-        let matches: Vec<MatchLine> = fl
-            .data
+        if crate::logging::enabled(crate::logging::Level::INFO) {
+            log_event(&Event::Found {
+                jail: jail.name.clone(),
+                id: ip.clone(),
+                time: t,
+            });
+        }
+        let data = fl.data;
+        let matches: Vec<MatchLine> = data
             .matches
-            .clone()
             .unwrap_or_default()
             .into_iter()
             .map(MatchLine::Line)
             .collect();
-        let mut data = serde_json::Map::new();
-        for (k, v) in &fl.data.groups {
+        let mut map = serde_json::Map::new();
+        for (k, v) in data.groups {
             if let Some(v) = v {
-                data.insert(k.clone(), serde_json::Value::String(v.clone()));
+                map.insert(k, serde_json::Value::String(v));
             }
         }
-        let ticket = FailTicket::new(ip.clone(), t, matches).with_data(data);
+        let ticket = FailTicket::new(ip.clone(), t, matches).with_data(map);
         let attempts = f.fail.add_failure(ticket, 1);
         let mut ban = attempts >= f.fail.max_retry();
         if !ban {
