@@ -16,6 +16,7 @@
 
 pub mod datedetector;
 pub mod datetemplate;
+mod distribute;
 pub mod failregex;
 mod fastdate;
 pub mod filter;

@@ -1113,6 +1113,11 @@ pub(crate) struct GuardState {
 }
 
 impl GuardState {
+    /// Name of the capture group with that ordinal (1-based).
+    pub(crate) fn cap_name(&self, ordinal: usize) -> Option<&str> {
+        self.caps.get(ordinal.checked_sub(1)?)?.0.as_deref()
+    }
+
     fn open(&mut self, o: Open) {
         if let Open::Capture(name) = &o {
             self.caps.push((name.clone(), false));
