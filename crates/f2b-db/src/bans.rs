@@ -106,14 +106,16 @@ impl Db {
         let tob = py_round(t.time);
         let bt = Num(t.ban_time_or(jail_ban_time));
         let tx = self.conn.unchecked_transaction()?;
-        tx.execute(
+        // cached statements: a busy jail bans often, parsing the SQL each time costs more
+        // than the inserts
+        tx.prepare_cached(
             "INSERT INTO bans(jail, ip, timeofban, bantime, bancount, data) VALUES(?, ?, ?, ?, ?, ?)",
-            rusqlite::params![jail, ip, tob, bt, t.ban_count, data],
-        )?;
-        tx.execute(
+        )?
+        .execute(rusqlite::params![jail, ip, tob, bt, t.ban_count, data])?;
+        tx.prepare_cached(
             "INSERT OR REPLACE INTO bips(ip, jail, timeofban, bantime, bancount, data) VALUES(?, ?, ?, ?, ?, ?)",
-            rusqlite::params![ip, jail, tob, bt, t.ban_count, data],
-        )?;
+        )?
+        .execute(rusqlite::params![ip, jail, tob, bt, t.ban_count, data])?;
         tx.commit()?;
         Ok(())
     }

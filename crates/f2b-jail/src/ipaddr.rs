@@ -193,16 +193,44 @@ fn mask6(plen: u8) -> u128 {
     }
 }
 
+/// Writes `v` in decimal at the start of `out`; returns the number of bytes.
+fn put_u8(out: &mut [u8], v: u8) -> usize {
+    if v >= 100 {
+        out[0] = b'0' + v / 100;
+        out[1] = b'0' + v / 10 % 10;
+        out[2] = b'0' + v % 10;
+        3
+    } else if v >= 10 {
+        out[0] = b'0' + v / 10;
+        out[1] = b'0' + v % 10;
+        2
+    } else {
+        out[0] = b'0' + v;
+        1
+    }
+}
+
 impl fmt::Display for IpAddr {
     /// Upstream `ntoa`: address, `/plen` for networks, raw text otherwise.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             IpAddr::V4 { addr, plen } => {
-                write!(f, "{}", Ipv4Addr::from(addr))?;
-                if plen > 0 && plen < 32 {
-                    write!(f, "/{plen}")?;
+                // by hand: addresses are printed for every Found line, ban and status
+                let mut buf = [0u8; 18];
+                let mut n = 0;
+                for (i, o) in addr.to_be_bytes().into_iter().enumerate() {
+                    if i > 0 {
+                        buf[n] = b'.';
+                        n += 1;
+                    }
+                    n += put_u8(&mut buf[n..], o);
                 }
-                Ok(())
+                if plen > 0 && plen < 32 {
+                    buf[n] = b'/';
+                    n += 1;
+                    n += put_u8(&mut buf[n..], plen);
+                }
+                f.write_str(std::str::from_utf8(&buf[..n]).map_err(|_| fmt::Error)?)
             }
             IpAddr::V6 { addr, plen } => {
                 write!(f, "{}", Ipv6Addr::from(addr))?;
@@ -244,6 +272,24 @@ mod tests {
             let ip = IpAddr::parse(inp);
             assert_eq!(ip.to_string(), out, "{inp}");
             assert_eq!(ip.is_single(), single, "{inp}");
+        }
+    }
+
+    #[test]
+    fn v4_text_is_std_text() {
+        let octets = [0u8, 1, 9, 10, 42, 99, 100, 199, 200, 255];
+        for a in octets {
+            for b in octets {
+                let addr = u32::from_be_bytes([a, b, 255 - a, b / 2]);
+                let ip = IpAddr::V4 { addr, plen: 32 };
+                assert_eq!(ip.to_string(), Ipv4Addr::from(addr).to_string());
+                let net = IpAddr::V4 { addr, plen: b % 33 };
+                let want = match b % 33 {
+                    0 | 32 => Ipv4Addr::from(addr).to_string(),
+                    p => format!("{}/{p}", Ipv4Addr::from(addr)),
+                };
+                assert_eq!(net.to_string(), want);
+            }
         }
     }
 

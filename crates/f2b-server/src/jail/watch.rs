@@ -90,7 +90,14 @@ fn run(jail: Arc<Jail>, kind: &str) {
                     // the database has this already: no write unless it changes
                     positions.known(&p, h, *pos);
                 }
-                StartPos::Head { saved }
+                match seek_target(&jail) {
+                    Some((target, date_of)) => StartPos::HeadSeek {
+                        saved,
+                        target,
+                        date_of,
+                    },
+                    None => StartPos::Head { saved },
+                }
             };
             source.add_file(p.as_ref(), start, encoding_of(&enc));
         }
@@ -122,6 +129,21 @@ fn run(jail: Arc<Jail>, kind: &str) {
     source.stop();
     housekeeping(&jail, &mut positions, &mut last_save, true);
     f2b_log!(DEBUG, "filter", "[{}] filter terminated", jail.name);
+}
+
+/// Upstream's `seekToTime` at the first read of a `head` file: the start moves to the
+/// first line dated at or after now - findtime, found with the jail's date detector, so
+/// a big old log is not replayed line by line.
+fn seek_target(jail: &Jail) -> Option<(f64, f2b_tail::DateFn)> {
+    let mut f = jail.filter();
+    let target = now() - f.fail.max_time();
+    let mut dd = f.matcher()?.date_detector()?.clone();
+    let date_of = move |line: &str| {
+        let n = now();
+        let m = dd.match_time(line, n)?;
+        dd.get_time(line, &m, n)
+    };
+    Some((target, Arc::new(std::sync::Mutex::new(date_of))))
 }
 
 /// The initial read is over: from now on line dates are checked against "now".
