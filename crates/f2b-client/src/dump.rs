@@ -19,54 +19,88 @@ const SPECIAL: [bool; 256] = {
     t
 };
 
+/// True when one of the 8 bytes of `w` needs attention (see [`SPECIAL`]); no false
+/// positives or negatives (the classic "has a byte less than / equal to" word tests).
+fn special_word(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    w & HIGH != 0
+        || w.wrapping_sub(0x20 * ONES) & !w & HIGH != 0
+        || has_zero(w ^ (0x7f * ONES))
+        || has_zero(w ^ (b'\\' as u64 * ONES))
+        || has_zero(w ^ (b'\'' as u64 * ONES))
+        || has_zero(w ^ (b'"' as u64 * ONES))
+}
+
+/// Index of the first byte of `b` at or after `from` that [`SPECIAL`] marks.
+fn next_special(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let w = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        if special_word(w) {
+            break;
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(|&c| SPECIAL[c as usize])
+        .map(|p| i + p)
+}
+
+/// Appends the repr of an ASCII string; false (nothing appended) when `s` is not
+/// ASCII, which the caller leaves to the full Unicode-aware repr.
 fn repr_ascii_str(s: &str, out: &mut String) -> bool {
     let bytes = s.as_bytes();
-    let (mut sq, mut dq) = (false, false);
-    let mut first = None;
-    for (i, &b) in bytes.iter().enumerate() {
-        if SPECIAL[b as usize] {
-            match b {
-                b'\'' => sq = true,
-                b'"' => dq = true,
-                b'\\' => {}
-                b if b >= 0x80 => return false,
-                _ => {}
-            }
-            first.get_or_insert(i);
-        }
-    }
-    let quote = if sq && !dq { b'"' } else { b'\'' };
-    out.push(quote as char);
-    let Some(mut last) = first else {
+    let Some(first) = next_special(bytes, 0) else {
+        out.reserve(s.len() + 2);
+        out.push('\'');
         out.push_str(s);
-        out.push(quote as char);
+        out.push('\'');
         return true;
     };
-    out.push_str(&s[..last]);
-    for (i, &b) in bytes.iter().enumerate().skip(last) {
-        if !SPECIAL[b as usize] {
-            continue;
-        }
-        let esc = match b {
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            b'"' if quote == b'"' => "\\\"",
-            b'\'' if quote == b'\'' => "\\'",
-            b'"' | b'\'' => continue,
-            b => {
-                out.push_str(&s[last..i]);
-                out.push_str(&format!("\\x{b:02x}"));
-                last = i + 1;
-                continue;
+    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let start_len = out.len();
+    out.push(quote as char);
+    out.push_str(&s[..first]);
+    let mut i = first;
+    loop {
+        let b = bytes[i];
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b'"' if quote == b'"' => out.push_str("\\\""),
+            b'\'' if quote == b'\'' => out.push_str("\\'"),
+            b'"' | b'\'' => out.push(b as char),
+            b if b >= 0x80 => {
+                out.truncate(start_len);
+                return false;
             }
-        };
-        out.push_str(&s[last..i]);
-        out.push_str(esc);
-        last = i + 1;
+            b => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\x");
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+        match next_special(bytes, i + 1) {
+            Some(n) => {
+                out.push_str(&s[i + 1..n]);
+                i = n;
+            }
+            None => {
+                out.push_str(&s[i + 1..]);
+                break;
+            }
+        }
     }
-    out.push_str(&s[last..]);
     out.push(quote as char);
     true
 }
@@ -120,6 +154,15 @@ mod tests {
             "\"only double\"",
         ];
         let mut items: Vec<Value> = strs.iter().map(|s| Value::str(*s)).collect();
+        // long strings: each special byte at every offset of a word and past it
+        for special in [
+            "'", "\"", "\\", "\n", "\x01", "\x1f", " ", "~", "\x7f", "é", "<",
+        ] {
+            for at in 0..20 {
+                let s = format!("{}{special}{}", "a".repeat(at), "b".repeat(20 - at));
+                items.push(Value::str(s));
+            }
+        }
         items.push(Value::Int(-5));
         items.push(Value::Bool(true));
         items.push(Value::None);

@@ -244,13 +244,19 @@ fn run_conf(mut conf: Conf, rest: Vec<String>, out: &mut dyn Write, log: &mut Lo
         log.write_all(&cfg.take_diags());
         match &r.stream {
             Some(s) => {
-                let mut text = String::with_capacity(64 * 1024);
+                // written in chunks: one buffer for the whole dump would touch more memory
+                const CHUNK: usize = 64 * 1024;
+                let mut text = String::with_capacity(CHUNK + 4096);
                 for c in s {
                     match mode {
                         Dump::Repr => dump::repr_into(c, &mut text),
                         Dump::Pretty => text.push_str(&c.pformat(2, 1000)),
                     }
                     text.push('\n');
+                    if text.len() >= CHUNK {
+                        let _ = out.write_all(text.as_bytes());
+                        text.clear();
+                    }
                 }
                 let _ = out.write_all(text.as_bytes());
             }

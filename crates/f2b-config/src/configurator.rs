@@ -213,6 +213,48 @@ impl Configurator {
 
     /// `JailsReader.getOptions(section, ignoreWrong)`.
     fn jail_options(&mut self, jail: Option<&str>, ignore_wrong: bool) -> Result<bool, Error> {
+        self.jail_options_with(jail, ignore_wrong, None)
+    }
+
+    /// Converts the jail just read (the last of `self.jails`) for `read_convert`, so
+    /// that its readers can be freed at once; what upstream would log while converting
+    /// is kept apart, to be logged after everything was read.
+    fn convert_last(&mut self, p: &mut Pipeline) {
+        let Some(j) = self.jails.last_mut() else {
+            return;
+        };
+        if p.error.is_none() {
+            std::mem::swap(&mut self.ctx.diags().records, &mut p.diags);
+            match j.convert(&mut self.ctx, p.allow_no_files) {
+                Ok(s) => p.stream.extend(s),
+                Err(e) if self.skip_broken_jails => {
+                    let msg = format!(
+                        "Jail '{}' skipped, because of wrong configuration: {}",
+                        j.name,
+                        e.message()
+                    );
+                    p.stream.push(Value::List(vec![
+                        Value::str("config-error"),
+                        Value::Str(msg),
+                    ]));
+                    j.config_error = Some(e.message().to_string());
+                }
+                Err(e) => p.error = Some(e),
+            }
+            std::mem::swap(&mut self.ctx.diags().records, &mut p.diags);
+        }
+        // only the name and the error are needed from here on
+        j.filter = None;
+        j.actions = Vec::new();
+        j.opts = OMap::new();
+    }
+
+    fn jail_options_with(
+        &mut self,
+        jail: Option<&str>,
+        ignore_wrong: bool,
+        mut pipeline: Option<&mut Pipeline>,
+    ) -> Result<bool, Error> {
         let mut jcfg = self.jail_cfg.take().unwrap_or_default();
         let sections: Vec<String> = match jail {
             Some(j) => vec![j.to_string()],
@@ -228,10 +270,11 @@ impl Configurator {
             match JailReader::read(&mut self.ctx, &mut jcfg, &sec) {
                 Ok(j) => {
                     if j.config_error.is_none() {
-                        if j.is_enabled() {
-                            status |= 1;
-                            self.jails.push(j);
+                        if !j.is_enabled() {
+                            continue;
                         }
+                        status |= 1;
+                        self.jails.push(j);
                     } else {
                         let skip = if ignore_wrong { " Skipping..." } else { "" };
                         self.ctx.log(
@@ -241,6 +284,9 @@ impl Configurator {
                         );
                         self.jails.push(j);
                         status |= 2;
+                    }
+                    if let Some(p) = pipeline.as_deref_mut() {
+                        self.convert_last(p);
                     }
                 }
                 Err(e) => {
@@ -303,8 +349,29 @@ impl Configurator {
         allow_no_files: bool,
     ) -> Result<(bool, Vec<Value>), Error> {
         self.main_options(update_main)?;
-        let ok = self.jail_options(jail, ignore_wrong)?;
-        Ok((ok, self.convert(allow_no_files)?))
+        // each jail is converted right after it is read (see `convert_last`), with the
+        // outcome upstream has when it reads all jails first and then converts them
+        let mut p = Pipeline {
+            allow_no_files,
+            stream: self.general_stream(),
+            diags: Vec::new(),
+            error: None,
+        };
+        let ok = self.jail_options_with(jail, ignore_wrong, Some(&mut p))?;
+        self.ctx.diags().records.append(&mut p.diags);
+        if let Some(e) = p.error {
+            return Err(e);
+        }
+        let mut stream = p.stream;
+        for j in &self.jails {
+            if j.config_error.is_none() {
+                stream.push(Value::List(vec![
+                    Value::str("start"),
+                    Value::str(j.name.as_str()),
+                ]));
+            }
+        }
+        Ok((ok, stream))
     }
 
     /// The general part of the stream (`Fail2banReader.convert`).
@@ -332,6 +399,17 @@ impl Configurator {
             .map(|(_, k, v)| Value::List(vec![Value::str("set"), Value::Str(k), v]))
             .collect()
     }
+}
+
+/// State of [`Configurator::read_convert`] while it reads and converts jail by jail.
+struct Pipeline {
+    allow_no_files: bool,
+    /// The stream so far.
+    stream: Vec<Value>,
+    /// Log records of the conversions.
+    diags: Vec<Diag>,
+    /// The first conversion error (no jail is converted after it).
+    error: Option<Error>,
 }
 
 /// What [`read_stream`] produced.

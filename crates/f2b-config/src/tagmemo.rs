@@ -17,6 +17,7 @@
 //! the same answers again.
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+use std::hash::BuildHasher;
 use std::rc::Rc;
 
 use f2b_ini::OMap;
@@ -33,17 +34,12 @@ const MAX_LEAVES: usize = 0xFFFE;
 /// Cached templates keyed by the file, the ignored tags and the input template.
 #[derive(Debug, Default)]
 pub struct TagMemo {
-    map: HashMap<Vec<u8>, Slot>,
+    map: HashMap<Vec<u8>, Rc<Entry>>,
+    /// Hashes of the keys seen once (most are never seen again: kept small).
+    seen: std::collections::HashSet<u64, foldhash::fast::FixedState>,
     /// Per file: names whose values were seen forming tag names (`<lt_<logtype>>`),
     /// kept as they are in the template (they select which tags exist).
     pinned: HashMap<String, Vec<String>>,
-}
-
-/// A template key seen once (substituted plainly), or its template.
-#[derive(Debug)]
-enum Slot {
-    Seen,
-    Template(Rc<Entry>),
 }
 
 #[derive(Debug)]
@@ -181,23 +177,24 @@ pub fn substitute_shared<C, E>(
         let pinned = memo.pinned.get(file).map_or(&[][..], Vec::as_slice);
         let (leaves, key) = plan(file, sub, ignore, pinned);
         match memo.map.get(&key) {
-            // most inputs are seen once (a filter of one jail): no template for them
-            None => {
-                memo.map.insert(key, Slot::Seen);
-                return substitute_recursive_tags(sub, ignore, |t| addrepl(cx, t));
-            }
-            Some(Slot::Template(e)) => {
+            Some(e) => {
                 let e = e.clone();
                 if same_answers(cx, &e.asked, &mut addrepl) {
                     break e;
                 }
             }
-            Some(Slot::Seen) => {}
+            // most inputs are seen once (a filter of one jail): no template for them
+            None => {
+                let h = memo.map.hasher().hash_one(&key);
+                if memo.seen.insert(h) {
+                    return substitute_recursive_tags(sub, ignore, |t| addrepl(cx, t));
+                }
+            }
         }
         match template_run(cx, sub, &leaves, ignore, &mut addrepl) {
             Ok(e) => {
                 let e = Rc::new(e);
-                memo_of(cx).map.insert(key, Slot::Template(e.clone()));
+                memo_of(cx).map.insert(key, e.clone());
                 break e;
             }
             Err(Abort::Pin(idx)) => {
@@ -384,11 +381,7 @@ mod tests {
                 assert_eq!(shared(&mut memo, c), plain(c), "{c:?}");
             }
         }
-        let templates = memo
-            .map
-            .values()
-            .filter(|s| matches!(s, Slot::Template(_)))
-            .count();
+        let templates = memo.map.len();
         assert!(templates >= 3, "{templates} templates");
     }
 
