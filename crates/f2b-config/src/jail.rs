@@ -147,13 +147,15 @@ impl JailReader {
             };
             f.apply_auto_options(&backend);
             f.base.get_options(ctx, &self.opts, true)?;
-            let combined = f.base.get_combined(ctx, &[])?;
-            let mut known = f2b_ini::Section::new();
-            for (k, v) in combined.iter() {
-                let s = crate::ctx::py_str(v).unwrap_or_else(|| "None".into());
-                known.insert(k.clone(), f2b_ini::Opt::injected(s));
-            }
-            cfg.merge_section(&name, &known, "known/");
+            let combined = f.base.combined(ctx, &[])?;
+            let known = combined.into_iter().map(|(k, v)| {
+                let s = match v {
+                    Value::Str(s) => s,
+                    v => crate::ctx::py_str(&v).unwrap_or_else(|| "None".into()),
+                };
+                (k, s)
+            });
+            cfg.merge_section_owned(&name, known, "known/");
             self.filter = Some(f);
         } else {
             self.filter = None;

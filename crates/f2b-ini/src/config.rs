@@ -95,6 +95,26 @@ impl Config {
         }
     }
 
+    /// [`Config::merge_section`] with owned, injected values.
+    pub fn merge_section_owned(
+        &mut self,
+        section: &str,
+        options: impl IntoIterator<Item = (String, String)>,
+        pref: &str,
+    ) {
+        let sec = self.sections.entry_or_insert_with(section, Section::new);
+        for (k, v) in options {
+            if pref.is_empty() {
+                sec.insert(k, Opt::injected(v));
+            } else if !k.starts_with(pref) && k != "__name__" {
+                let mut key = String::with_capacity(pref.len() + k.len());
+                key.push_str(pref);
+                key.push_str(&k);
+                sec.insert(key, Opt::injected(v));
+            }
+        }
+    }
+
     /// Adds/overrides DEFAULT options (`merge_defaults`).
     pub fn merge_defaults(&mut self, opts: &[(&str, &str)]) {
         for (k, v) in opts {

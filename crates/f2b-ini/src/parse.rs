@@ -40,9 +40,17 @@ pub struct IniFile {
 }
 
 /// Splits text into lines like Python's universal-newline text mode.
-fn lines(text: &str) -> impl Iterator<Item = &str> {
+fn lines(text: &str) -> Box<dyn Iterator<Item = &str> + '_> {
+    if !text.contains('\r') {
+        // the common case, split with the fast single-byte search
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        if text.is_empty() {
+            return Box::new(std::iter::empty());
+        }
+        return Box::new(body.split('\n'));
+    }
     let mut rest = text;
-    std::iter::from_fn(move || {
+    Box::new(std::iter::from_fn(move || {
         if rest.is_empty() {
             return None;
         }
@@ -64,7 +72,7 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
                 Some(l)
             }
         }
-    })
+    }))
 }
 
 /// Python whitespace test for the character ending at byte `i` (exclusive).
@@ -253,17 +261,14 @@ pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
     }
     // `_join_multiline_values`: the joined value is right-stripped
     let rstrip_all = |sec: &mut Section| {
-        let keys: Vec<String> = sec.keys().cloned().collect();
-        for k in keys {
-            let o = sec.get_mut(&k).expect("key listed");
+        for (_, o) in sec.iter_mut() {
             let n = py::rstrip(&o.value).len();
             o.value.truncate(n);
         }
     };
     rstrip_all(&mut out.defaults);
-    let names: Vec<String> = out.sections.keys().cloned().collect();
-    for n in names {
-        rstrip_all(out.sections.get_mut(&n).expect("listed"));
+    for (_, sec) in out.sections.iter_mut() {
+        rstrip_all(sec);
     }
     Ok(out)
 }
