@@ -72,7 +72,7 @@ def proc(pid):
     v = {}
     for l in open("/proc/%d/status" % pid):
         k, _, val = l.partition(":")
-        if k in ("VmRSS", "VmHWM", "Threads"): v[k] = val.strip()
+        if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "Threads"): v[k] = val.strip()
     f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
     v["cpu_s"] = round((int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK"), 2)
     return v

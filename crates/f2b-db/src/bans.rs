@@ -101,21 +101,29 @@ impl Db {
     /// A new ban (observer `banFound`): a `bans` history row and the `bips`
     /// row of (ip, jail).  `jail_ban_time` is used when the ticket has none.
     pub fn add_ban(&self, jail: &str, jail_ban_time: PyNum, t: &BanTicket) -> Result<()> {
-        let ip = t.id.to_string();
-        let data = dumps(&ticket_data(t, self.max_matches)).into_bytes();
-        let tob = py_round(t.time);
-        let bt = Num(t.ban_time_or(jail_ban_time));
+        self.add_bans(jail, jail_ban_time, &[t])
+    }
+
+    /// [`Db::add_ban`] for several tickets in one transaction (a busy jail bans in
+    /// bursts; one commit per ban costs more than the inserts).
+    pub fn add_bans(&self, jail: &str, jail_ban_time: PyNum, ts: &[&BanTicket]) -> Result<()> {
         let tx = self.conn.unchecked_transaction()?;
-        // cached statements: a busy jail bans often, parsing the SQL each time costs more
-        // than the inserts
-        tx.prepare_cached(
+        // cached statements: parsing the SQL for each ban costs more than the inserts
+        let mut bans = tx.prepare_cached(
             "INSERT INTO bans(jail, ip, timeofban, bantime, bancount, data) VALUES(?, ?, ?, ?, ?, ?)",
-        )?
-        .execute(rusqlite::params![jail, ip, tob, bt, t.ban_count, data])?;
-        tx.prepare_cached(
+        )?;
+        let mut bips = tx.prepare_cached(
             "INSERT OR REPLACE INTO bips(ip, jail, timeofban, bantime, bancount, data) VALUES(?, ?, ?, ?, ?, ?)",
-        )?
-        .execute(rusqlite::params![ip, jail, tob, bt, t.ban_count, data])?;
+        )?;
+        for t in ts {
+            let ip = t.id.to_string();
+            let data = dumps(&ticket_data(t, self.max_matches)).into_bytes();
+            let tob = py_round(t.time);
+            let bt = Num(t.ban_time_or(jail_ban_time));
+            bans.execute(rusqlite::params![jail, ip, tob, bt, t.ban_count, data])?;
+            bips.execute(rusqlite::params![ip, jail, tob, bt, t.ban_count, data])?;
+        }
+        drop((bans, bips));
         tx.commit()?;
         Ok(())
     }

@@ -119,6 +119,15 @@ impl Db {
         logged("addBan", self.db().add_ban(jail, jail_ban_time, ticket));
     }
 
+    /// [`Db::add_ban`] for the bans of one round, in one transaction.
+    pub fn add_bans(&self, jail: &str, tickets: &[FailTicket], jail_ban_time: PyNum) {
+        if tickets.is_empty() {
+            return;
+        }
+        let refs: Vec<&FailTicket> = tickets.iter().collect();
+        logged("addBan", self.db().add_bans(jail, jail_ban_time, &refs));
+    }
+
     /// Deletes a jail's ban history of `ip` (all bans of the jail when `None`).
     pub fn del_ban(&self, jail: &str, ip: Option<&str>) {
         let ips: Vec<&str> = ip.into_iter().collect();

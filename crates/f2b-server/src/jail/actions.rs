@@ -35,6 +35,9 @@ pub struct ActionsPart {
     pub extra_raw: Vec<(String, Value)>,
     last_consistency_check: f64,
     started: bool,
+    /// Bans of the current round not yet in the database (written together at its end,
+    /// like upstream's observer, which stores them after the ban too).
+    db_pending: Vec<BanTicket>,
 }
 
 /// Logs a jail-library event with its level and logger.
@@ -79,6 +82,7 @@ impl ActionsPart {
             extra_raw: Vec::new(),
             last_consistency_check: 0.0,
             started: false,
+            db_pending: Vec::new(),
         }
     }
 
@@ -350,6 +354,10 @@ impl ActionsPart {
                 }
             }
         }
+        if let Some(db) = &jail.db {
+            db.add_bans(&self.jail, &self.db_pending, self.bans.ban_time());
+        }
+        self.db_pending.clear();
         if cnt > 0 {
             f2b_log!(
                 DEBUG,
@@ -394,7 +402,7 @@ impl ActionsPart {
                 }
                 if found.add_to_db {
                     let stored = self.bans.get(ip).cloned().unwrap_or(t);
-                    db.add_ban(&self.jail, &stored, self.bans.ban_time());
+                    self.db_pending.push(stored);
                 }
             }
             Err(e) => f2b_log!(ERROR, "observer", "ban found failed: {e}"),
