@@ -139,12 +139,22 @@ impl FRegex {
         let Some(caps) = self.re.search(buf)? else {
             return Ok(None);
         };
+        Ok(Some(self.hit(caps, buf, org)))
+    }
+
+    /// The text of the `content` group (`F-CONTENT`) of a match.
+    pub fn content<'b>(&self, buf: &'b str, caps: &Caps) -> Option<&'b str> {
+        caps.get(buf, self.re.group_index("content")?)
+    }
+
+    /// The [`Hit`] of a match `caps` of this regex in `buf`.
+    pub fn hit(&self, caps: Caps, buf: &str, org: &[TupleLine]) -> Hit {
         if org.len() <= 1 {
-            return Ok(Some(Hit {
+            return Hit {
                 caps,
                 matched: org.to_vec(),
                 unmatched: Vec::new(),
-            }));
+            };
         }
         let (s, e) = (caps.start(), caps.end());
         let b = buf.as_bytes();
@@ -175,11 +185,11 @@ impl FRegex {
             }
         }
         unmatched.extend_from_slice(&org[lc2..]);
-        Ok(Some(Hit {
+        Hit {
             caps,
             matched,
             unmatched,
-        }))
+        }
     }
 
     fn skipped_lines(&self, buf: &str, caps: &Caps) -> Vec<String> {

@@ -5,11 +5,12 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use crate::datedetector::DateDetector;
 use crate::failregex::{joined, stripped, tuple_lines_buf, FRegex, Groups, Hit, TupleLine};
 use crate::ipaddr::{self, Cidr};
-use crate::pyre::DEFAULT_BACKTRACK_LIMIT;
+use crate::pyre::{Caps, Overflow, DEFAULT_BACKTRACK_LIMIT};
 use crate::{Error, ErrorKind};
 
 /// Data of a failure (upstream's `fail` dict).
@@ -290,11 +291,14 @@ impl FilterBuilder {
             Some(d)
         };
         Ok(Filter {
-            pref,
-            fail_set,
-            fail_set_ascii,
-            fail,
-            ignore,
+            m: Arc::new(Matcher {
+                pref,
+                fail_set,
+                fail_set_ascii,
+                fail,
+                ignore,
+                max_lines: self.maxlines,
+            }),
             use_dns,
             max_lines: self.maxlines,
             max_line_len: self.max_line_len,
@@ -414,14 +418,128 @@ impl MlfidCache {
     }
 }
 
-/// A filter: the regexes, the date detector and the per-file state (line buffer,
-/// last date, multi-line cache).
-pub struct Filter {
+/// The compiled regexes of a filter. Shared (`Arc`) so that other threads can
+/// search lines ahead of the stateful part ([`Filter::matcher`]).
+pub struct Matcher {
     pref: Option<FRegex>,
     fail_set: Option<LazySet>,
     fail_set_ascii: Option<regex::bytes::RegexSet>,
     fail: Vec<FRegex>,
     ignore: Vec<FRegex>,
+    max_lines: usize,
+}
+
+/// A line after date detection: either done already, or to be searched.
+#[derive(Debug, Clone)]
+pub enum Dated {
+    /// Nothing to search (over the length cap, or older than findtime).
+    Done(LineResult),
+    /// The (before, date, after) split and the time found for it.
+    Go {
+        /// The line split around its date.
+        tuple: TupleLine,
+        /// Its time.
+        date: Option<f64>,
+        /// No date was found in the line.
+        no_date: bool,
+        /// The time is an integer upstream (TAI64N).
+        time_is_int: bool,
+    },
+}
+
+/// Regex results for one line computed ahead (see [`Matcher::prematch`]). The
+/// stateful part uses a result only for the very buffer it was computed on,
+/// so the outcome never depends on whether a line was prematched.
+#[derive(Debug, Default)]
+pub struct Prematch {
+    full: String,
+    pref: Option<Result<Option<Caps>, Overflow>>,
+    pref_groups: Option<Groups>,
+    buf: String,
+    cand: Option<Vec<bool>>,
+    fail: Vec<Option<Result<Option<Caps>, Overflow>>>,
+    fail_groups: Vec<Option<Groups>>,
+}
+
+impl Matcher {
+    /// Which failregexes can match `buf` at all (one linear pass).
+    fn candidates(&self, buf: &str) -> Vec<bool> {
+        let mut v = vec![false; self.fail.len()];
+        match (&self.fail_set_ascii, &self.fail_set) {
+            (Some(a), _) if buf.is_ascii() => {
+                a.matches(buf.as_bytes()).iter().for_each(|i| v[i] = true)
+            }
+            (_, Some(s)) => match s.get() {
+                Some(set) => set.matches(buf).iter().for_each(|i| v[i] = true),
+                None => v.iter_mut().for_each(|x| *x = true),
+            },
+            _ => v.iter_mut().for_each(|x| *x = true),
+        }
+        v
+    }
+
+    /// Runs the searches the stateful part will most likely ask for on a
+    /// single-line filter: the prefregex on the line, then the candidate
+    /// failregexes on its content (all of them with `check_all`, else up to
+    /// the first hit). Pure: any thread may call it, in any order.
+    pub fn prematch(&self, d: &Dated, check_all: bool) -> Option<Prematch> {
+        let Dated::Go { tuple, .. } = d else {
+            return None;
+        };
+        if self.max_lines != 1 {
+            return None;
+        }
+        let full = tuple_lines_buf(std::slice::from_ref(tuple));
+        let mut pm = Prematch::default();
+        let mut buf = None;
+        if let Some(pref) = &self.pref {
+            let r = pref.search_caps(&full);
+            match &r {
+                Ok(Some(caps)) => {
+                    pm.pref_groups = Some(pref.groups(&full, caps));
+                    if let Some(c) = pref.content(&full, caps).filter(|c| !c.is_empty()) {
+                        let mut b = String::with_capacity(c.len() + 1);
+                        b.push_str(c);
+                        b.push('\n');
+                        buf = Some(b);
+                    }
+                }
+                Ok(None) | Err(_) => {
+                    pm.pref = Some(r);
+                    pm.full = full;
+                    return Some(pm);
+                }
+            }
+            pm.pref = Some(r);
+        }
+        pm.buf = buf.unwrap_or_else(|| full.clone());
+        pm.full = full;
+        let cand = self.fail_set.as_ref().map(|_| self.candidates(&pm.buf));
+        pm.fail = vec![None; self.fail.len()];
+        pm.fail_groups = vec![None; self.fail.len()];
+        for (i, f) in self.fail.iter().enumerate() {
+            if cand.as_ref().is_some_and(|c| !c[i]) {
+                continue;
+            }
+            let r = f.search_caps(&pm.buf);
+            let hit = matches!(r, Ok(Some(_)));
+            if let Ok(Some(caps)) = &r {
+                pm.fail_groups[i] = Some(f.groups(&pm.buf, caps));
+            }
+            pm.fail[i] = Some(r);
+            if hit && !check_all {
+                break;
+            }
+        }
+        pm.cand = cand;
+        Some(pm)
+    }
+}
+
+/// A filter: the regexes, the date detector and the per-file state (line buffer,
+/// last date, multi-line cache).
+pub struct Filter {
+    m: Arc<Matcher>,
     use_dns: String,
     max_lines: usize,
     max_line_len: usize,
@@ -454,8 +572,8 @@ pub struct Filter {
 impl std::fmt::Debug for Filter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Filter")
-            .field("failregex", &self.fail.len())
-            .field("ignoreregex", &self.ignore.len())
+            .field("failregex", &self.m.fail.len())
+            .field("ignoreregex", &self.m.ignore.len())
             .field("maxlines", &self.max_lines)
             .finish()
     }
@@ -469,15 +587,15 @@ enum Outcome {
 impl Filter {
     /// The failregexes.
     pub fn failregexes(&self) -> &[FRegex] {
-        &self.fail
+        &self.m.fail
     }
     /// The ignoreregexes.
     pub fn ignoreregexes(&self) -> &[FRegex] {
-        &self.ignore
+        &self.m.ignore
     }
     /// The prefregex.
     pub fn prefregex(&self) -> Option<&FRegex> {
-        self.pref.as_ref()
+        self.m.pref.as_ref()
     }
     /// Did the prefregex match in its last search (`hasMatched()`).
     pub fn pref_matched(&self) -> bool {
@@ -511,12 +629,23 @@ impl Filter {
     /// `processLine(line)`: finds the date, cuts it out and looks for failures.
     /// `now` is the current time (epoch seconds).
     pub fn process_line(&mut self, line: &str, now: f64) -> LineResult {
+        let d = self.date_line(line, now);
+        self.finish(d, None, now)
+    }
+
+    /// The shared regexes (for [`Matcher::prematch`] on other threads).
+    pub fn matcher(&self) -> Arc<Matcher> {
+        Arc::clone(&self.m)
+    }
+
+    /// The first, stateful half of [`Filter::process_line`]: date detection.
+    pub fn date_line(&mut self, line: &str, now: f64) -> Dated {
         if line.len() > self.max_line_len {
-            return LineResult {
+            return Dated::Done(LineResult {
                 over_limit: true,
                 stripped: String::new(),
                 ..Default::default()
-            };
+            });
         }
         let mut no_date = false;
         let mut date: Option<f64> = None;
@@ -569,29 +698,60 @@ impl Filter {
                         self.last_date_int = false;
                     }
                 } else if d < now - self.find_time {
-                    return LineResult {
+                    return Dated::Done(LineResult {
                         stripped: stripped(&tuple),
                         ..Default::default()
-                    };
+                    });
                 }
             }
         }
-        self.find_failure(tuple, date, no_date, now)
+        let time_is_int = self.last_date_int && date == self.last_date;
+        Dated::Go {
+            tuple,
+            date,
+            no_date,
+            time_is_int,
+        }
+    }
+
+    /// The second half: the searches (taken from `pm` where it holds them) and
+    /// the multi-line state. Lines must come in log order.
+    pub fn finish(&mut self, d: Dated, pm: Option<Prematch>, now: f64) -> LineResult {
+        match d {
+            Dated::Done(r) => r,
+            Dated::Go {
+                tuple,
+                date,
+                no_date,
+                time_is_int,
+            } => self.find_failure(tuple, date, no_date, time_is_int, pm, now),
+        }
     }
 
     /// `processLine((before, date, after), date)`: a line whose time is already
     /// known (journal).
     pub fn process_line_with_date(&mut self, tuple: TupleLine, date: f64, now: f64) -> LineResult {
+        let d = self.date_known(tuple, date);
+        self.finish(d, None, now)
+    }
+
+    /// [`Filter::date_line`] for a line whose time is already known.
+    pub fn date_known(&mut self, tuple: TupleLine, date: f64) -> Dated {
         if tuple.0.len() + tuple.1.len() + tuple.2.len() > self.max_line_len {
-            return LineResult {
+            return Dated::Done(LineResult {
                 over_limit: true,
                 ..Default::default()
-            };
+            });
         }
         self.last_time_text = tuple.1.clone();
         self.last_date = Some(date);
         self.last_date_int = false;
-        self.find_failure(tuple, Some(date), false, now)
+        Dated::Go {
+            tuple,
+            date: Some(date),
+            no_date: false,
+            time_is_int: false,
+        }
     }
 
     fn ignore_line(
@@ -611,8 +771,8 @@ impl Filter {
         };
         let _ = org;
         let mut fnd = None;
-        for i in 0..self.ignore.len() {
-            let hit = self.ignore[i].search_caps(buf).map_err(|_| ())?;
+        for i in 0..self.m.ignore.len() {
+            let hit = self.m.ignore[i].search_caps(buf).map_err(|_| ())?;
             if hit.is_some() {
                 fnd = Some(i);
                 res.ignored_by.push(i);
@@ -635,6 +795,8 @@ impl Filter {
         tuple: TupleLine,
         date: Option<f64>,
         no_date: bool,
+        time_is_int: bool,
+        mut pm: Option<Prematch>,
         now: f64,
     ) -> LineResult {
         let mut res = LineResult {
@@ -655,7 +817,9 @@ impl Filter {
             self.lb_org = true;
             vec![tuple]
         };
-        if let Outcome::Overflow = self.find_failure_inner(&org, date, no_date, now, &mut res) {
+        if let Outcome::Overflow =
+            self.find_failure_inner(&org, date, no_date, time_is_int, pm.as_mut(), now, &mut res)
+        {
             res.over_limit = true;
             res.failures.clear();
         }
@@ -666,21 +830,25 @@ impl Filter {
         res
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn find_failure_inner(
         &mut self,
         org: &[TupleLine],
         date: Option<f64>,
         no_date: bool,
+        time_is_int: bool,
+        mut pm: Option<&mut Prematch>,
         now: f64,
         res: &mut LineResult,
     ) -> Outcome {
+        let m = Arc::clone(&self.m);
         let raw_mode = self.use_dns == "raw" || self.return_raw_host;
         let full_buf = tuple_lines_buf(org);
         // the failregexes search `full_buf` until the buffer changes (content, matches)
         let mut full = true;
         let mut cur: Option<String> = None;
 
-        if !self.ignore.is_empty() && self.ignore.len() + 2 < self.fail.len() {
+        if !self.m.ignore.is_empty() && self.m.ignore.len() + 2 < self.m.fail.len() {
             match self.ignore_line(&full_buf, org, None, res) {
                 Err(()) => return Outcome::Overflow,
                 Ok(Some(_)) => return Outcome::Done,
@@ -689,8 +857,16 @@ impl Filter {
         }
 
         let mut pre_groups = FailData::default();
-        if let Some(pref) = &self.pref {
-            let caps = match pref.search_caps(&full_buf) {
+        if let Some(pref) = &m.pref {
+            let mut known_groups = None;
+            let pre = pm
+                .as_deref_mut()
+                .filter(|p| p.full == full_buf)
+                .and_then(|p| {
+                    known_groups = p.pref_groups.take();
+                    p.pref.take()
+                });
+            let caps = match pre.unwrap_or_else(|| pref.search_caps(&full_buf)) {
                 Err(_) => return Outcome::Overflow,
                 Ok(h) => h,
             };
@@ -698,7 +874,7 @@ impl Filter {
             let Some(caps) = caps else {
                 return Outcome::Done;
             };
-            pre_groups.groups = pref.groups(&full_buf, &caps);
+            pre_groups.groups = known_groups.unwrap_or_else(|| pref.groups(&full_buf, &caps));
             if self.keep_pref_groups {
                 self.pref_groups = pre_groups.groups.clone();
             }
@@ -715,7 +891,7 @@ impl Filter {
         }
 
         let mut cand: Option<Vec<bool>> = None;
-        for idx in 0..self.fail.len() {
+        for idx in 0..self.m.fail.len() {
             if !full && cur.is_none() {
                 cand = None;
                 cur = Some(tuple_lines_buf(if self.lb_org {
@@ -729,13 +905,27 @@ impl Filter {
             } else {
                 cur.as_deref().unwrap_or("")
             };
-            if self.fail_set.is_some() {
-                let c = cand.get_or_insert_with(|| self.candidates(b));
+            let mut same = pm.as_deref_mut().filter(|p| p.buf == b);
+            if m.fail_set.is_some() {
+                let c = cand.get_or_insert_with(|| {
+                    same.as_deref_mut()
+                        .and_then(|p| p.cand.take())
+                        .unwrap_or_else(|| m.candidates(b))
+                });
                 if !c[idx] {
                     continue;
                 }
             }
-            let hit = match self.fail[idx].search(b, org) {
+            let mut known_groups = None;
+            let known = same.and_then(|p| {
+                known_groups = p.fail_groups.get_mut(idx).and_then(Option::take);
+                p.fail.get_mut(idx).and_then(Option::take)
+            });
+            let found = match known {
+                Some(r) => r.map(|o| o.map(|caps| m.fail[idx].hit(caps, b, org))),
+                None => m.fail[idx].search(b, org),
+            };
+            let hit = match found {
                 Err(_) => return Outcome::Overflow,
                 Ok(h) => h,
             };
@@ -743,10 +933,10 @@ impl Filter {
                 continue;
             };
             let mut fail = FailData {
-                groups: self.fail[idx].groups(b, &hit.caps),
+                groups: known_groups.unwrap_or_else(|| self.m.fail[idx].groups(b, &hit.caps)),
                 ..Default::default()
             };
-            if !self.ignore.is_empty() {
+            if !self.m.ignore.is_empty() {
                 let ign = self.ignore_line(b, org, Some(&hit), res);
                 match ign {
                     Err(()) => return Outcome::Overflow,
@@ -857,7 +1047,7 @@ impl Filter {
                     id,
                     addr,
                     time: date,
-                    time_is_int: self.last_date_int && date == self.last_date,
+                    time_is_int,
                     data: fail.clone(),
                 });
             }
@@ -866,22 +1056,6 @@ impl Filter {
             }
         }
         Outcome::Done
-    }
-
-    /// Which failregexes can match `buf` at all (one linear pass).
-    fn candidates(&self, buf: &str) -> Vec<bool> {
-        let mut v = vec![false; self.fail.len()];
-        match (&self.fail_set_ascii, &self.fail_set) {
-            (Some(a), _) if buf.is_ascii() => {
-                a.matches(buf.as_bytes()).iter().for_each(|i| v[i] = true)
-            }
-            (_, Some(s)) => match s.get() {
-                Some(set) => set.matches(buf).iter().for_each(|i| v[i] = true),
-                None => v.iter_mut().for_each(|x| *x = true),
-            },
-            _ => v.iter_mut().for_each(|x| *x = true),
-        }
-        v
     }
 
     /// `_mergeFailure(mlfid, fail, failRegex)`.

@@ -29,7 +29,9 @@ pub mod tags;
 
 pub use datedetector::DateDetector;
 pub use failregex::TupleLine;
-pub use filter::{FailData, Failure, Filter, FilterBuilder, LineResult, Resolver};
+pub use filter::{
+    Dated, FailData, Failure, Filter, FilterBuilder, LineResult, Matcher, Prematch, Resolver,
+};
 
 /// What went wrong building a filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

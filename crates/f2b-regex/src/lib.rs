@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use f2b_filter::datedetector::DateDetector;
 use f2b_filter::failregex::{joined, TupleLine};
-use f2b_filter::{Failure, Filter, FilterBuilder};
+use f2b_filter::{Dated, Failure, Filter, FilterBuilder, Prematch};
 
 use opts::{Opts, Parsed};
 use pyfmt::{quote_plus, repr_dict, repr_str, shortstr};
@@ -629,7 +629,91 @@ impl App<'_> {
     }
 
     fn process(&mut self, lines: impl Iterator<Item = String>, err: &mut dyn Write) {
-        self.process_entries(lines.map(|l| (l, None)), err);
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let single = self.filter.as_ref().is_some_and(|f| f.max_lines() == 1);
+        if workers > 1 && single && self.o.out.is_none() {
+            self.process_parallel(lines, workers);
+        } else {
+            self.process_entries(lines.map(|l| (l, None)), err);
+        }
+    }
+
+    /// [`App::process_entries`] for plain log lines with the regex searches on
+    /// `workers` other threads: this thread detects dates, hands batches out,
+    /// and takes the results back in log order for the stateful part. The
+    /// output is the same as with one thread (see [`Prematch`]).
+    fn process_parallel(&mut self, lines: impl Iterator<Item = String>, workers: usize) {
+        const BATCH: usize = 512;
+        type Batch = Vec<(String, Dated, Option<Prematch>)>;
+        let t0 = Instant::now();
+        let now = now();
+        let Some(filter) = self.filter.as_ref() else {
+            return;
+        };
+        let matcher = filter.matcher();
+        let check_all = filter.check_all_regex;
+        let mut lines = lines.peekable();
+        std::thread::scope(|sc| {
+            let (job_tx, job_rx) = crossbeam_channel::bounded::<(u64, Batch)>(workers * 2);
+            let (res_tx, res_rx) = crossbeam_channel::bounded::<(u64, Batch)>(workers * 2);
+            for _ in 0..workers {
+                let (job_rx, res_tx, matcher) = (job_rx.clone(), res_tx.clone(), matcher.clone());
+                sc.spawn(move || {
+                    for (seq, mut batch) in job_rx {
+                        for (_, d, pm) in batch.iter_mut() {
+                            *pm = matcher.prematch(d, check_all);
+                        }
+                        if res_tx.send((seq, batch)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop((job_rx, res_tx));
+            let mut sent = 0u64;
+            let mut next = 0u64;
+            let mut done = std::collections::BTreeMap::new();
+            loop {
+                while sent - next < (workers * 2) as u64 && lines.peek().is_some() {
+                    let mut batch: Batch = Vec::with_capacity(BATCH);
+                    for mut line in lines.by_ref() {
+                        let len = line.trim_end_matches(['\r', '\n']).len();
+                        line.truncate(len);
+                        if line.starts_with('#') || line.is_empty() {
+                            continue;
+                        }
+                        let Some(f) = self.filter.as_mut() else {
+                            return;
+                        };
+                        let d = f.date_line(&line, now);
+                        batch.push((line, d, None));
+                        if batch.len() == BATCH {
+                            break;
+                        }
+                    }
+                    if job_tx.send((sent, batch)).is_err() {
+                        return;
+                    }
+                    sent += 1;
+                }
+                if next == sent {
+                    break;
+                }
+                let Ok((seq, batch)) = res_rx.recv() else {
+                    return;
+                };
+                done.insert(seq, batch);
+                while let Some(batch) = done.remove(&next) {
+                    for (line, d, pm) in batch {
+                        let (stripped, ret, is_ignored) = self.test_regex_finish(&line, d, pm, now);
+                        self.account(&line, stripped, ret, is_ignored);
+                    }
+                    next += 1;
+                }
+            }
+            drop(job_tx);
+        });
+        self.elapsed = Some(t0.elapsed().as_secs_f64());
     }
 
     /// Lines, each with its (before, date, after) split and time when known
@@ -658,6 +742,14 @@ impl App<'_> {
                 }
                 continue;
             }
+            self.account(line, stripped, ret, is_ignored);
+        }
+        self.elapsed = Some(t0.elapsed().as_secs_f64());
+    }
+
+    /// Counts one tested line as ignored, matched or missed.
+    fn account(&mut self, line: &str, stripped: String, ret: Vec<Failure>, is_ignored: bool) {
+        {
             let m = self.maxlines_limit;
             let st = &mut self.stats;
             if is_ignored {
@@ -687,13 +779,29 @@ impl App<'_> {
             }
             st.tested += 1;
         }
-        self.elapsed = Some(t0.elapsed().as_secs_f64());
     }
 
     fn test_regex(
         &mut self,
         line: &str,
         dated: Option<(TupleLine, f64)>,
+        now: f64,
+    ) -> (String, Vec<Failure>, bool) {
+        let Some(filter) = self.filter.as_mut() else {
+            return (String::new(), Vec::new(), false);
+        };
+        let d = match dated {
+            Some((t, time)) => filter.date_known(t, time),
+            None => filter.date_line(line, now),
+        };
+        self.test_regex_finish(line, d, None, now)
+    }
+
+    fn test_regex_finish(
+        &mut self,
+        line: &str,
+        d: Dated,
+        pm: Option<Prematch>,
         now: f64,
     ) -> (String, Vec<Failure>, bool) {
         let Some(filter) = self.filter.as_mut() else {
@@ -706,10 +814,7 @@ impl App<'_> {
             Vec::new()
         };
         let full_buffer = org_buf.len() >= max_lines;
-        let res = match dated {
-            Some((t, time)) => filter.process_line_with_date(t, time, now),
-            None => filter.process_line(line, now),
-        };
+        let res = filter.finish(d, pm, now);
         if res.over_limit {
             self.over_limit += 1;
         }
