@@ -223,32 +223,39 @@ impl DefInit {
     ) -> Result<Vec<(String, Value)>, Error> {
         // upstream merges `_opts` with `_initOpts` (init wins); None values take no
         // part in substitution (they are never replaced and never replace)
-        let mut merged: Vec<(String, bool)> =
-            Vec::with_capacity(self.opts.len() + self.init_opts.len());
-        let mut sub: OMap<String> = OMap::with_capacity(self.opts.len() + self.init_opts.len());
-        for (k, v) in self.opts.iter() {
+        let total = self.opts.len() + self.init_opts.len();
+        let mut sub: Vec<(String, String)> = Vec::with_capacity(total);
+        // (position in the merged order, name) of the None values
+        let mut nones: Vec<(usize, String)> = Vec::new();
+        for (pos, (k, v)) in self.opts.iter().enumerate() {
             let v = match self.init_opts.get(k) {
                 Some(iv) => Some(iv.clone()),
                 None => py_str(v),
             };
-            merged.push((k.clone(), v.is_none()));
-            if let Some(v) = v {
-                sub.push_unique(k.clone(), v);
+            match v {
+                Some(v) => sub.push((k.clone(), v)),
+                None => nones.push((pos, k.clone())),
             }
         }
         for (k, v) in self.init_opts.iter() {
             if !self.opts.contains_key(k) {
-                merged.push((k.clone(), false));
-                sub.push_unique(k.clone(), v.clone());
+                sub.push((k.clone(), v.clone()));
             }
         }
-        if merged.is_empty() {
+        if sub.is_empty() && nones.is_empty() {
             return Ok(Vec::new());
         }
         let mut ign: Vec<String> = ignore.iter().map(|s| s.to_string()).collect();
-        for (k, _) in &merged {
-            if let Some((base, _)) = split_conditional(k) {
-                ign.push(base.to_string());
+        let names = sub
+            .iter()
+            .map(|(k, _)| k)
+            .chain(nones.iter().map(|(_, k)| k));
+        for k in names {
+            // `?` is rare: test it before the full pattern
+            if k.bytes().any(|b| b == b'?') {
+                if let Some((base, _)) = split_conditional(k) {
+                    ign.push(base.to_string());
+                }
             }
         }
         let file = self.file.clone();
@@ -264,18 +271,15 @@ impl DefInit {
             TagError::Recursive(m) => Error::value(format!("{file}: {m}")),
             TagError::Lookup(e) => e,
         })?;
-        let mut values = sub.iter_mut().map(|(_, v)| std::mem::take(v));
-        let mut out: Vec<(String, Value)> = merged
-            .into_iter()
-            .map(|(k, none)| {
-                let v = if none {
-                    Value::None
-                } else {
-                    Value::Str(values.next().unwrap_or_default())
-                };
-                (k, v)
-            })
-            .collect();
+        let mut out: Vec<(String, Value)> = Vec::with_capacity(sub.len() + nones.len());
+        let mut nones = nones.into_iter().peekable();
+        for (k, v) in sub {
+            while let Some((_, n)) = nones.next_if(|(p, _)| *p == out.len()) {
+                out.push((n, Value::None));
+            }
+            out.push((k, Value::Str(v)));
+        }
+        out.extend(nones.map(|(_, n)| (n, Value::None)));
         for &(ty, name, _) in self.config_opts {
             if ty == OptType::Str {
                 continue;

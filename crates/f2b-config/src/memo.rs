@@ -23,8 +23,8 @@ pub struct Memo {
 struct FileMemo {
     /// Lower-cased names referenced by `%(name)s` in the file, sorted.
     refs: Vec<String>,
-    /// Vars restricted to `refs` -> a small id.
-    ids: HashMap<Vec<Option<String>>, u32>,
+    /// Vars restricted to `refs`, and their small id (a file sees few).
+    ids: Vec<(Vec<Option<String>>, u32)>,
     /// Per (vars id, section) slot: option -> value.
     hits: Vec<HashMap<String, Option<String>>>,
 }
@@ -32,7 +32,12 @@ struct FileMemo {
 /// Lower-cased names between `%(` and the next `)` in `v`.
 fn collect_refs(v: &str, out: &mut Vec<String>) {
     let mut rest = v;
-    while let Some(p) = rest.find("%(") {
+    // a byte search for `%`, then the `(`: faster than a substring search
+    while let Some(p) = rest.find('%') {
+        if !rest[p + 1..].starts_with('(') {
+            rest = &rest[p + 1..];
+            continue;
+        }
         rest = &rest[p + 2..];
         let Some(e) = rest.find(')') else { return };
         out.push(f2b_ini::py::lower(&rest[..e]));
@@ -52,35 +57,48 @@ impl Memo {
     /// The id of `vars` as seen from `file` (whose merged config is `cfg`), or
     /// `None` when lookups with these vars must not be shared.
     pub fn vars_id(&mut self, file: &str, cfg: &Config, vars: &Vars) -> Option<u32> {
-        let fm = self.files.entry(file.to_string()).or_insert_with(|| {
+        if !self.files.contains_key(file) {
             let mut refs = Vec::new();
             for (_, o) in cfg.defaults().iter() {
                 collect_refs(&o.value, &mut refs);
             }
-            for s in cfg.sections() {
-                if let Some(sec) = cfg.section(s) {
-                    for (_, o) in sec.iter() {
-                        collect_refs(&o.value, &mut refs);
-                    }
+            // `KNOWN/*` included: `%(known/x)s` reaches the old values too
+            for (_, sec) in cfg.all_sections() {
+                for (_, o) in sec.iter() {
+                    collect_refs(&o.value, &mut refs);
                 }
             }
             refs.sort();
             refs.dedup();
-            FileMemo {
+            let fm = FileMemo {
                 refs,
                 ..FileMemo::default()
-            }
-        });
-        let mut key = Vec::with_capacity(fm.refs.len());
-        for r in &fm.refs {
-            let v = var(vars, r);
-            if v.is_some_and(|v| v.contains('%')) {
-                return None;
-            }
-            key.push(v.map(str::to_string));
+            };
+            self.files.insert(file.to_string(), fm);
         }
-        let next = fm.ids.len() as u32;
-        Some(*fm.ids.entry(key).or_insert(next))
+        let fm = self.files.get_mut(file).expect("inserted");
+        // the value of each reachable name: one pass over vars (the last entry of a
+        // name wins), looking the names up in the sorted refs
+        let mut key: Vec<Option<&str>> = vec![None; fm.refs.len()];
+        for (k, v) in vars.iter().rev() {
+            if let Ok(i) = fm.refs.binary_search_by(|r| r.as_str().cmp(k)) {
+                if key[i].is_none() {
+                    key[i] = Some(v.as_str());
+                }
+            }
+        }
+        if key.iter().any(|v| v.is_some_and(|v| v.contains('%'))) {
+            return None;
+        }
+        if let Some(&(_, id)) = fm.ids.iter().find(|(k, _)| {
+            k.len() == key.len() && k.iter().zip(&key).all(|(a, b)| a.as_deref() == *b)
+        }) {
+            return Some(id);
+        }
+        let id = fm.ids.len() as u32;
+        fm.ids
+            .push((key.into_iter().map(|v| v.map(str::to_string)).collect(), id));
+        Some(id)
     }
 
     /// `cfg.get_opt(sec, opt, vars)` for `file`, shared between readers whose vars

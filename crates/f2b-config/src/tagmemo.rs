@@ -106,8 +106,8 @@ impl Tpl {
     }
 
     /// The value with every leaf put back.
-    fn instantiate(&self, sub: &OMap<String>) -> String {
-        let leaf = |i: usize| sub.get_index(i).map_or("", |(_, v)| v.as_str());
+    fn instantiate(&self, sub: &[(String, String)]) -> String {
+        let leaf = |i: usize| sub.get(i).map_or("", |(_, v)| v.as_str());
         let len = self.text.len()
             + self
                 .parts
@@ -130,7 +130,7 @@ impl Tpl {
 /// Which values of `sub` become sentinels, and the cache key.
 fn plan(
     file: &str,
-    sub: &OMap<String>,
+    sub: &[(String, String)],
     ignore: &[String],
     pinned: &[String],
 ) -> (Vec<bool>, Vec<u8>) {
@@ -161,7 +161,7 @@ pub fn substitute_shared<C, E>(
     cx: &mut C,
     memo_of: fn(&mut C) -> &mut TagMemo,
     file: &str,
-    sub: &mut OMap<String>,
+    sub: &mut Vec<(String, String)>,
     ignore: &[String],
     mut addrepl: impl FnMut(&mut C, &str) -> Result<Option<String>, E>,
 ) -> Result<(), TagError<E>> {
@@ -170,7 +170,7 @@ pub fn substitute_shared<C, E>(
             .iter()
             .all(|(k, v)| !k.as_bytes().contains(&LEAD) && !v.as_bytes().contains(&LEAD));
     if !cacheable {
-        return substitute_recursive_tags(sub, ignore, |t| addrepl(cx, t));
+        return plain(sub, ignore, |t| addrepl(cx, t));
     }
     let entry = loop {
         let memo = memo_of(cx);
@@ -187,7 +187,7 @@ pub fn substitute_shared<C, E>(
             None => {
                 let h = memo.map.hasher().hash_one(&key);
                 if memo.seen.insert(h) {
-                    return substitute_recursive_tags(sub, ignore, |t| addrepl(cx, t));
+                    return plain(sub, ignore, |t| addrepl(cx, t));
                 }
             }
         }
@@ -200,13 +200,13 @@ pub fn substitute_shared<C, E>(
             Err(Abort::Pin(idx)) => {
                 let names = memo_of(cx).pinned.entry(file.to_string()).or_default();
                 for i in idx {
-                    let (k, _) = sub.get_index(i).expect("leaf index");
+                    let (k, _) = &sub[i];
                     if !names.contains(k) {
                         names.push(k.clone());
                     }
                 }
             }
-            Err(Abort::Plain) => return substitute_recursive_tags(sub, ignore, |t| addrepl(cx, t)),
+            Err(Abort::Plain) => return plain(sub, ignore, |t| addrepl(cx, t)),
         }
     };
     let out: Vec<(usize, String)> = entry
@@ -216,9 +216,24 @@ pub fn substitute_shared<C, E>(
         .filter_map(|(i, t)| t.as_ref().map(|t| (i, t.instantiate(sub))))
         .collect();
     for (i, v) in out {
-        *sub.get_index_mut(i).expect("index in range") = v;
+        sub[i].1 = v;
     }
     Ok(())
+}
+
+/// [`substitute_recursive_tags`] on a list.
+fn plain<E>(
+    sub: &mut Vec<(String, String)>,
+    ignore: &[String],
+    addrepl: impl FnMut(&str) -> Result<Option<String>, E>,
+) -> Result<(), TagError<E>> {
+    let mut m: OMap<String> = OMap::with_capacity(sub.len());
+    for (k, v) in sub.drain(..) {
+        m.insert(k, v);
+    }
+    let r = substitute_recursive_tags(&mut m, ignore, addrepl);
+    sub.extend(m.into_entries());
+    r
 }
 
 /// True when every recorded fallback lookup gets the same answer now (an error
@@ -237,7 +252,7 @@ fn same_answers<C, E>(
 /// sentinels).
 fn template_run<C, E>(
     cx: &mut C,
-    sub: &OMap<String>,
+    sub: &[(String, String)],
     leaves: &[bool],
     ignore: &[String],
     addrepl: &mut impl FnMut(&mut C, &str) -> Result<Option<String>, E>,
@@ -314,7 +329,7 @@ mod tests {
     }
 
     fn shared(memo: &mut TagMemo, pairs: Case) -> Result<Vec<(String, String)>, String> {
-        let mut m = omap(pairs);
+        let mut m: Vec<(String, String)> = omap(pairs).into_entries().collect();
         substitute_shared(
             memo,
             |m| m,
@@ -324,7 +339,7 @@ mod tests {
             |_, t| fallback(t),
         )
         .map_err(err)?;
-        Ok(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        Ok(m)
     }
 
     fn err(e: TagError<String>) -> String {
@@ -389,11 +404,13 @@ mod tests {
     fn changed_fallback_answers_are_not_reused() {
         let mut memo = TagMemo::default();
         let run = |memo: &mut TagMemo, ans: &str| {
-            let mut m = omap(&[("a", "<fb>/<name>"), ("name", "n")]);
+            let mut m: Vec<(String, String)> = omap(&[("a", "<fb>/<name>"), ("name", "n")])
+                .into_entries()
+                .collect();
             let ans = ans.to_string();
             substitute_shared::<_, ()>(memo, |m| m, "f", &mut m, &[], |_, _| Ok(Some(ans.clone())))
                 .unwrap();
-            m.get("a").cloned().unwrap()
+            m[0].1.clone()
         };
         // plain, then template, then the template with another answer
         assert_eq!(run(&mut memo, "one"), "one/n");

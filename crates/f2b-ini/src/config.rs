@@ -127,6 +127,11 @@ impl Config {
         self.sections.keys().filter(|n| !n.starts_with("KNOWN/"))
     }
 
+    /// All sections in order, the hidden `KNOWN/*` ones included.
+    pub fn all_sections(&self) -> impl Iterator<Item = (&String, &Section)> {
+        self.sections.iter()
+    }
+
     /// True when the section exists (KNOWN/ included, like Python).
     pub fn has_section(&self, sec: &str) -> bool {
         self.sections.contains_key(sec)

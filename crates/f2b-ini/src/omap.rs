@@ -102,6 +102,11 @@ impl<V> OMap<V> {
         self.items.get_index_mut(i).map(|(_, v)| v)
     }
 
+    /// The entries in insertion order, by value.
+    pub fn into_entries(self) -> impl Iterator<Item = (String, V)> {
+        self.items.into_iter()
+    }
+
     /// Keys in insertion order.
     pub fn keys(&self) -> impl Iterator<Item = &String> {
         self.items.keys()
