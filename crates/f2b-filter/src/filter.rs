@@ -329,6 +329,7 @@ fn current_year() -> i32 {
 }
 
 /// The Unicode `RegexSet`, built on the first non-ASCII buffer.
+#[derive(Clone)]
 struct LazySet {
     pats: Vec<String>,
     cell: std::sync::OnceLock<Option<regex::RegexSet>>,
@@ -419,7 +420,10 @@ impl MlfidCache {
 }
 
 /// The compiled regexes of a filter. Shared (`Arc`) so that other threads can
-/// search lines ahead of the stateful part ([`Filter::matcher`]).
+/// search lines ahead of the stateful part ([`Filter::matcher`]). A clone
+/// shares the compiled automata but has its own search caches: give each
+/// thread a clone rather than the shared one.
+#[derive(Clone)]
 pub struct Matcher {
     pref: Option<FRegex>,
     fail_set: Option<LazySet>,
@@ -462,7 +466,9 @@ pub struct Prematch {
 }
 
 impl Matcher {
-    /// Which failregexes can match `buf` at all (one linear pass).
+    /// Which failregexes can match `buf` at all (one linear pass; a test of
+    /// required literal prefixes instead was slower: it lets through lines on
+    /// which several captures searches then fail).
     fn candidates(&self, buf: &str) -> Vec<bool> {
         let mut v = vec![false; self.fail.len()];
         match (&self.fail_set_ascii, &self.fail_set) {

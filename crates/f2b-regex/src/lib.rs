@@ -657,7 +657,10 @@ impl App<'_> {
             let (job_tx, job_rx) = crossbeam_channel::bounded::<(u64, Batch)>(workers * 2);
             let (res_tx, res_rx) = crossbeam_channel::bounded::<(u64, Batch)>(workers * 2);
             for _ in 0..workers {
-                let (job_rx, res_tx, matcher) = (job_rx.clone(), res_tx.clone(), matcher.clone());
+                // own caches per thread: the regex crate's shared cache pool and
+                // our capture slots would be contended
+                let (job_rx, res_tx, matcher) =
+                    (job_rx.clone(), res_tx.clone(), (*matcher).clone());
                 sc.spawn(move || {
                     for (seq, mut batch) in job_rx {
                         for (_, d, pm) in batch.iter_mut() {
