@@ -67,7 +67,7 @@ pub fn py_str(v: &Value) -> Option<String> {
 /// Turns a Python dict of typed values into lower-cased `vars`.
 pub fn to_vars(p: &OMap<Value>) -> Vec<(String, String)> {
     p.iter()
-        .filter_map(|(k, v)| py_str(v).map(|s| (f2b_ini::py::lower(k), s)))
+        .filter_map(|(k, v)| py_str(v).map(|s| (f2b_ini::py::lower_cow(k).into_owned(), s)))
         .collect()
 }
 

@@ -112,7 +112,7 @@ impl DefInit {
         vars.extend(
             self.init_opts
                 .iter()
-                .map(|(k, v)| (f2b_ini::py::lower(k), v.clone())),
+                .map(|(k, v)| (f2b_ini::py::lower_cow(k).into_owned(), v.clone())),
         );
         let init = &self.init_opts;
         let preset = |n: &str| p_opts.contains_key(n) || init.contains_key(n);
@@ -153,7 +153,10 @@ impl DefInit {
                 let mut v = None;
                 if !opt.starts_with("known/") {
                     let got = get(ctx, "Init", &opt)?;
-                    self.init_opts.insert(format!("known/{opt}"), got.clone());
+                    let mut known = String::with_capacity(opt.len() + 6);
+                    known.push_str("known/");
+                    known.push_str(&opt);
+                    self.init_opts.insert(known, got.clone());
                     v = Some(got);
                 }
                 if !self.init_opts.contains_key(&opt) {

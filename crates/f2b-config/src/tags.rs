@@ -71,6 +71,9 @@ pub fn substitute_recursive_tags<E>(
         .collect();
     let mut rep_counts: Vec<Option<Vec<(String, u32)>>> = Vec::new();
     let mut rtag = String::new();
+    // tags neither a key nor known to `addrepl`: they stay so for this call (keys are
+    // fixed, the fallback gives the same answer), and need no lookup again
+    let mut missing: Vec<String> = Vec::new();
     loop {
         let mut rep_flag = false;
         for idx in 0..n {
@@ -95,7 +98,7 @@ pub fn substitute_recursive_tags<E>(
                 (s, e)
             });
             while let Some((start, end)) = m {
-                if ignored(&rtag) {
+                if ignored(&rtag) || missing.contains(&rtag) {
                     m = find_tag(&value, end).map(|(s, e, n)| {
                         rtag.clear();
                         rtag.push_str(n);
@@ -123,6 +126,7 @@ pub fn substitute_recursive_tags<E>(
                     None => addrepl(&rtag).map_err(TagError::Lookup)?.map(Cow::Owned),
                 };
                 let Some(repl) = repl else {
+                    missing.push(rtag.clone());
                     m = find_tag(&value, end).map(|(s, e, n)| {
                         rtag.clear();
                         rtag.push_str(n);
