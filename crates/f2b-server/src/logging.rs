@@ -11,7 +11,7 @@ use std::io::Write;
 use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use crate::pyfmt::{self, Record};
@@ -167,10 +167,9 @@ struct Inner {
     /// The level string as set (upper-cased), returned by `get loglevel`.
     level_name: Option<String>,
     syslog_socket: Option<String>,
-    /// Line format (Python `%`-style), parsed.
-    format: pyfmt::Format,
-    /// Local time text of the current second.
-    time_cache: pyfmt::TimeCache,
+    /// Line format (Python `%`-style), parsed; shared so that lines are rendered
+    /// outside the lock.
+    format: Arc<pyfmt::Format>,
     /// Lines for a file target not written yet (see [`hold`]).
     pending: Vec<u8>,
     /// `-v` count of the server command line (upstream's `verbose`).
@@ -193,8 +192,7 @@ fn logger() -> &'static Logger {
             target: None,
             level_name: None,
             syslog_socket: None,
-            format: pyfmt::Format::parse(""),
-            time_cache: pyfmt::TimeCache::default(),
+            format: Arc::new(pyfmt::Format::parse("")),
             pending: Vec::new(),
             verbose: None,
         }),
@@ -231,11 +229,17 @@ pub fn log(module: &str, level: Level, msg: &str) {
         created: now,
         relative_ms: l.started.elapsed().as_millis() as i64,
     };
+    let fmt = l
+        .inner
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .format
+        .clone();
+    // render without the lock: the watcher and actions threads log at the same time
     let mut line = String::with_capacity(64 + name.len() + msg.len());
+    TIME_CACHE.with(|tc| fmt.render(&rec, &mut tc.borrow_mut(), &mut line));
     let mut inner = l.inner.lock().unwrap_or_else(|e| e.into_inner());
-    let inner = &mut *inner;
-    inner.format.render(&rec, &mut inner.time_cache, &mut line);
-    emit(inner, level, &name, msg, &line);
+    emit(&mut inner, level, &name, msg, &line);
 }
 
 /// Lines are written at once unless the calling thread holds a [`Hold`]; the buffer
@@ -244,6 +248,9 @@ const PENDING_MAX: usize = 64 * 1024;
 
 thread_local! {
     static HOLDS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// Local time text of the current second, per thread.
+    static TIME_CACHE: std::cell::RefCell<pyfmt::TimeCache> =
+        std::cell::RefCell::new(pyfmt::TimeCache::default());
 }
 
 /// While a thread keeps this guard, its lines to a file target are collected and
@@ -665,7 +672,7 @@ pub fn set_target(spec: &str) -> bool {
     };
     write_pending(&mut inner);
     inner.sink = sink;
-    inner.format = pyfmt::Format::parse(&fmt);
+    inner.format = Arc::new(pyfmt::Format::parse(&fmt));
     let first = inner.target.is_none();
     inner.target = Some(target.clone());
     let sock = inner.syslog_socket.clone();

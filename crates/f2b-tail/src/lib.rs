@@ -141,9 +141,10 @@ pub enum RotationReason {
 pub enum TailEvent {
     /// A complete line.
     Line(LogLine),
-    /// Consecutive complete lines (what the backends send: one channel message per
-    /// batch rather than per line). A [`FileFollower`] reports single [`TailEvent::Line`]s.
-    Lines(Vec<LogLine>),
+    /// Consecutive complete lines of one file (what the backends send: one channel
+    /// message and one buffer per batch rather than per line). A [`FileFollower`]
+    /// reports single [`TailEvent::Line`]s.
+    Lines(LineBatch),
     /// A file was opened; reading starts at `pos`; `hash` is its first-line hash.
     Opened {
         /// The path.
@@ -193,12 +194,77 @@ pub enum TailEvent {
     },
 }
 
+/// Consecutive lines of one file in one buffer. The lines are allocated and freed by
+/// different threads (reader and consumer); one buffer per batch instead of one string
+/// per line keeps them off each other's allocator locks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineBatch {
+    /// The file they came from.
+    pub path: Arc<PathBuf>,
+    /// The decoded lines, back to back.
+    text: String,
+    /// Per line: end of its text in `text`, byte offset of its start in the file and
+    /// just after its `\n`.
+    lines: Vec<(usize, u64, u64)>,
+}
+
+impl LineBatch {
+    /// An empty batch for `path`.
+    pub fn new(path: Arc<PathBuf>) -> Self {
+        LineBatch {
+            path,
+            text: String::new(),
+            lines: Vec::new(),
+        }
+    }
+
+    /// Appends a line.
+    pub fn push(&mut self, l: &LogLine) {
+        if self.lines.is_empty() {
+            self.text.reserve(l.text.len() * LINES_PER_EVENT);
+            self.lines.reserve_exact(LINES_PER_EVENT);
+        }
+        self.text.push_str(&l.text);
+        self.lines.push((self.text.len(), l.offset, l.end));
+    }
+
+    /// Number of lines.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// True without lines.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The lines: `(text, offset of the line, offset after its \n)`.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64, u64)> + '_ {
+        let mut start = 0;
+        self.lines.iter().map(move |&(end, off, fend)| {
+            let t = &self.text[start..end];
+            start = end;
+            (t, off, fend)
+        })
+    }
+}
+
 impl TailEvent {
     /// Splits a [`TailEvent::Lines`] batch into single [`TailEvent::Line`]s (other
     /// events are returned as they are).
     pub fn flatten(self) -> Vec<TailEvent> {
         match self {
-            TailEvent::Lines(v) => v.into_iter().map(TailEvent::Line).collect(),
+            TailEvent::Lines(b) => b
+                .iter()
+                .map(|(t, offset, end)| {
+                    TailEvent::Line(LogLine {
+                        path: b.path.clone(),
+                        text: t.to_string(),
+                        offset,
+                        end,
+                    })
+                })
+                .collect(),
             ev => vec![ev],
         }
     }
@@ -218,4 +284,49 @@ pub trait FileSource: LineSource {
     fn add_file(&self, path: &Path, start: StartPos, encoding: Encoding);
     /// Stops following `path`.
     fn remove_file(&self, path: &Path);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_gives_back_its_lines() {
+        let path = Arc::new(PathBuf::from("/var/log/x.log"));
+        let texts = ["first", "", "ünïcödé line", "last one\twith tab"];
+        let mut offset = 0;
+        let lines: Vec<LogLine> = texts
+            .iter()
+            .map(|t| {
+                // a `\r\n` end on some lines: the positions need not follow the text length
+                let end = offset + t.len() as u64 + 1 + (t.len() % 2) as u64;
+                let l = LogLine {
+                    path: path.clone(),
+                    text: t.to_string(),
+                    offset,
+                    end,
+                };
+                offset = end;
+                l
+            })
+            .collect();
+        let mut b = LineBatch::new(path.clone());
+        assert!(b.is_empty());
+        for l in &lines {
+            b.push(l);
+        }
+        assert_eq!(b.len(), texts.len());
+        let got: Vec<(String, u64, u64)> =
+            b.iter().map(|(t, o, e)| (t.to_string(), o, e)).collect();
+        let want: Vec<(String, u64, u64)> = lines
+            .iter()
+            .map(|l| (l.text.clone(), l.offset, l.end))
+            .collect();
+        assert_eq!(got, want);
+        let flat = TailEvent::Lines(b).flatten();
+        assert_eq!(
+            flat,
+            lines.into_iter().map(TailEvent::Line).collect::<Vec<_>>()
+        );
+    }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crossbeam_channel::Sender;
 
 use crate::follower::Signature;
-use crate::{Encoding, FileFollower, LogLine, StartPos, TailEvent, LINES_PER_EVENT};
+use crate::{Encoding, FileFollower, LineBatch, StartPos, TailEvent, LINES_PER_EVENT};
 
 /// Requests from the owning handle to the backend thread.
 pub(crate) enum Cmd {
@@ -62,29 +62,27 @@ impl Runner {
     pub fn poll(&mut self, i: usize) {
         let tx = &self.tx;
         let e = &mut self.entries[i];
-        let mut lines: Vec<LogLine> = Vec::new();
-        let flush = |lines: &mut Vec<LogLine>| {
-            if !lines.is_empty() {
-                let _ = tx.send(TailEvent::Lines(std::mem::take(lines)));
+        let mut batch = LineBatch::new(e.follower.path().clone());
+        let flush = |batch: &mut LineBatch| {
+            if !batch.is_empty() {
+                let full = std::mem::replace(batch, LineBatch::new(batch.path.clone()));
+                let _ = tx.send(TailEvent::Lines(full));
             }
         };
         let res = e.follower.poll(&mut |ev| match ev {
             TailEvent::Line(l) => {
-                if lines.capacity() == 0 {
-                    lines.reserve_exact(LINES_PER_EVENT);
-                }
-                lines.push(l);
-                if lines.len() >= LINES_PER_EVENT {
-                    flush(&mut lines);
+                batch.push(&l);
+                if batch.len() >= LINES_PER_EVENT {
+                    flush(&mut batch);
                 }
             }
             ev => {
                 // keep the order: the lines read before this event go first
-                flush(&mut lines);
+                flush(&mut batch);
                 let _ = tx.send(ev);
             }
         });
-        flush(&mut lines);
+        flush(&mut batch);
         match res {
             Ok(()) => e.last_error = None,
             Err(err) => {

@@ -264,19 +264,26 @@ fn handle_batch(jail: &Jail, batch: Vec<TailEvent>, positions: &mut Positions) -
         // one clock reading per batch (a batch takes milliseconds)
         let n = now();
         for ev in batch {
-            let lines = match ev {
-                TailEvent::Lines(ls) => ls,
-                TailEvent::Line(l) => vec![l],
-                ev => {
-                    other_event(ev, &mut f, positions, &mut caught_up);
-                    continue;
+            match ev {
+                TailEvent::Lines(b) => {
+                    let mut last = None;
+                    for (text, _, end) in b.iter() {
+                        if !idle {
+                            process_line_at(jail, &mut f, text, n, &mut to_ban);
+                        }
+                        last = Some(end);
+                    }
+                    if let Some(end) = last {
+                        positions.entry(&b.path).pos = end;
+                    }
                 }
-            };
-            for l in lines {
-                positions.entry(&l.path).pos = l.end;
-                if !idle {
-                    process_line_at(jail, &mut f, &l.text, n, &mut to_ban);
+                TailEvent::Line(l) => {
+                    if !idle {
+                        process_line_at(jail, &mut f, &l.text, n, &mut to_ban);
+                    }
+                    positions.entry(&l.path).pos = l.end;
                 }
+                ev => other_event(ev, &mut f, positions, &mut caught_up),
             }
         }
         jail.found.store(f.fail.size() as u64, Ordering::Relaxed);
@@ -426,10 +433,14 @@ fn handle_result(
             .into_iter()
             .map(MatchLine::Line)
             .collect();
+        // like upstream, a known id keeps the data of its first failure: build it only
+        // for a new one
         let mut map = serde_json::Map::new();
-        for (k, v) in data.groups {
-            if let Some(v) = v {
-                map.insert(k, serde_json::Value::String(v));
+        if f.fail.get(&ip).is_none() {
+            for (k, v) in data.groups {
+                if let Some(v) = v {
+                    map.insert(k, serde_json::Value::String(v));
+                }
             }
         }
         let ticket = FailTicket::new(ip.clone(), t, matches).with_data(map);
