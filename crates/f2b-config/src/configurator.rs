@@ -243,8 +243,11 @@ impl Configurator {
             }
             std::mem::swap(&mut self.ctx.diags().records, &mut p.diags);
         }
-        // only the name and the error are needed from here on
-        j.filter = None;
+        // only the name and the error are needed from here on; a filter file mostly
+        // serves one jail: its caches go too (read again if another jail needs it)
+        if let Some(f) = j.filter.take() {
+            self.ctx.evict(&f.base.file);
+        }
         j.actions = Vec::new();
         j.opts = OMap::new();
     }

@@ -21,6 +21,8 @@ pub struct Ctx {
     pub memo: crate::memo::Memo,
     /// Tag substitutions shared between readers of the same filter or action file.
     pub tag_memo: crate::tagmemo::TagMemo,
+    /// Logical names whose caches were dropped by [`Ctx::evict`].
+    evicted: std::collections::HashSet<String, foldhash::fast::FixedState>,
 }
 
 /// Option types of the readers' option templates.
@@ -80,6 +82,7 @@ impl Ctx {
             configs: HashMap::default(),
             memo: crate::memo::Memo::default(),
             tag_memo: crate::tagmemo::TagMemo::default(),
+            evicted: Default::default(),
         }
     }
 
@@ -100,12 +103,35 @@ impl Ctx {
             return Ok((c.clone(), *ok));
         }
         let basedir = self.basedir.clone();
+        // a name read before (then evicted) logs nothing, as if it had stayed cached
+        let mark = self
+            .evicted
+            .contains(name)
+            .then(|| self.loader.diags.records.len());
         let r = match self.loader.read_named(&basedir, name)? {
             Some(c) => (Rc::new(c), true),
             None => (Rc::new(Config::new()), false),
         };
+        if let Some(m) = mark {
+            self.loader.diags.records.truncate(m);
+        }
         self.configs.insert(name.to_string(), r.clone());
         Ok(r)
+    }
+
+    /// Drops the caches of a logical name read by [`Ctx::read_shared`] (its merged
+    /// config, its memo, the parses of its own files), so that their memory is used
+    /// again; a later read of the name gives the same config and logs nothing.
+    pub fn evict(&mut self, name: &str) {
+        if self.configs.remove(name).is_none() {
+            return;
+        }
+        self.memo.forget(name);
+        let base = f2b_ini::py::path_join(&self.basedir, name);
+        for ext in [".conf", ".local"] {
+            self.loader.forget(&format!("{base}{ext}"));
+        }
+        self.evicted.insert(name.to_string());
     }
 
     /// Reads a logical name into a fresh (owned, mutable) config.

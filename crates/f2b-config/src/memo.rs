@@ -101,6 +101,11 @@ impl Memo {
         Some(id)
     }
 
+    /// Drops what is known about `file`.
+    pub fn forget(&mut self, file: &str) {
+        self.files.remove(file);
+    }
+
     /// `cfg.get_opt(sec, opt, vars)` for `file`, shared between readers whose vars
     /// have the id `id` (from [`Memo::vars_id`]); errors are not kept.
     #[allow(clippy::too_many_arguments)]

@@ -104,6 +104,11 @@ impl Loader {
         Self::default()
     }
 
+    /// Drops the cached parse of `path` (it is read again when needed).
+    pub fn forget(&mut self, path: &str) {
+        self.files.remove(path);
+    }
+
     /// One parsed file; `Ok(None)` when it cannot be opened (silently skipped
     /// upstream). Parse and decode errors are not cached.
     pub fn file(&mut self, path: &str) -> Result<Option<Arc<IniFile>>, Error> {
