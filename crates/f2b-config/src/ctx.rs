@@ -107,7 +107,7 @@ impl Ctx {
         let mark = self
             .evicted
             .contains(name)
-            .then(|| self.loader.diags.records.len());
+            .then_some(self.loader.diags.records.len());
         let r = match self.loader.read_named(&basedir, name)? {
             Some(c) => (Rc::new(c), true),
             None => (Rc::new(Config::new()), false),
