@@ -452,17 +452,18 @@ pub enum Dated {
 }
 
 /// Regex results for one line computed ahead (see [`Matcher::prematch`]). The
-/// stateful part uses a result only for the very buffer it was computed on,
-/// so the outcome never depends on whether a line was prematched.
+/// stateful part uses them only while it searches the very buffer they were
+/// computed on (the line, or its prefregex content), so the outcome never
+/// depends on whether a line was prematched.
 #[derive(Debug, Default)]
 pub struct Prematch {
-    full: String,
-    pref: Option<Result<Option<Caps>, Overflow>>,
-    pref_groups: Option<Groups>,
-    buf: String,
+    /// The prefregex search on the line, with its groups when it matched.
+    pref: Option<(Result<Option<Caps>, Overflow>, Option<Groups>)>,
+    /// The failregex buffer when it is the prefregex content (else the line).
+    content: Option<String>,
     cand: Option<Vec<bool>>,
-    fail: Vec<Option<Result<Option<Caps>, Overflow>>>,
-    fail_groups: Vec<Option<Groups>>,
+    /// (failregex, search result, groups when it matched), in search order.
+    fail: Vec<(usize, Result<Option<Caps>, Overflow>, Option<Groups>)>,
 }
 
 impl Matcher {
@@ -497,42 +498,34 @@ impl Matcher {
         }
         let full = tuple_lines_buf(std::slice::from_ref(tuple));
         let mut pm = Prematch::default();
-        let mut buf = None;
         if let Some(pref) = &self.pref {
             let r = pref.search_caps(&full);
-            match &r {
-                Ok(Some(caps)) => {
-                    pm.pref_groups = Some(pref.groups(&full, caps));
-                    if let Some(c) = pref.content(&full, caps).filter(|c| !c.is_empty()) {
-                        let mut b = String::with_capacity(c.len() + 1);
-                        b.push_str(c);
-                        b.push('\n');
-                        buf = Some(b);
-                    }
-                }
-                Ok(None) | Err(_) => {
-                    pm.pref = Some(r);
-                    pm.full = full;
-                    return Some(pm);
-                }
+            let Ok(Some(caps)) = &r else {
+                pm.pref = Some((r, None));
+                return Some(pm);
+            };
+            let groups = pref.groups(&full, caps);
+            if let Some(c) = pref.content(&full, caps).filter(|c| !c.is_empty()) {
+                let mut b = String::with_capacity(c.len() + 1);
+                b.push_str(c);
+                b.push('\n');
+                pm.content = Some(b);
             }
-            pm.pref = Some(r);
+            pm.pref = Some((r, Some(groups)));
         }
-        pm.buf = buf.unwrap_or_else(|| full.clone());
-        pm.full = full;
-        let cand = self.fail_set.as_ref().map(|_| self.candidates(&pm.buf));
-        pm.fail = vec![None; self.fail.len()];
-        pm.fail_groups = vec![None; self.fail.len()];
+        let buf = pm.content.as_deref().unwrap_or(&full);
+        let cand = self.fail_set.as_ref().map(|_| self.candidates(buf));
         for (i, f) in self.fail.iter().enumerate() {
             if cand.as_ref().is_some_and(|c| !c[i]) {
                 continue;
             }
-            let r = f.search_caps(&pm.buf);
-            let hit = matches!(r, Ok(Some(_)));
-            if let Ok(Some(caps)) = &r {
-                pm.fail_groups[i] = Some(f.groups(&pm.buf, caps));
-            }
-            pm.fail[i] = Some(r);
+            let r = f.search_caps(buf);
+            let groups = match &r {
+                Ok(Some(caps)) => Some(f.groups(buf, caps)),
+                _ => None,
+            };
+            let hit = groups.is_some();
+            pm.fail.push((i, r, groups));
             if hit && !check_all {
                 break;
             }
@@ -862,16 +855,16 @@ impl Filter {
             }
         }
 
+        // a prematch was computed on this very line (single-line filters only)
+        debug_assert!(pm.is_none() || org.len() == 1);
+        // the failregex buffer is the prematched one until it changes
+        let mut live = pm.is_some();
         let mut pre_groups = FailData::default();
         if let Some(pref) = &m.pref {
-            let mut known_groups = None;
-            let pre = pm
-                .as_deref_mut()
-                .filter(|p| p.full == full_buf)
-                .and_then(|p| {
-                    known_groups = p.pref_groups.take();
-                    p.pref.take()
-                });
+            let (pre, known_groups) = match pm.as_deref_mut().and_then(|p| p.pref.take()) {
+                Some((r, g)) => (Some(r), g),
+                None => (None, None),
+            };
             let caps = match pre.unwrap_or_else(|| pref.search_caps(&full_buf)) {
                 Err(_) => return Outcome::Overflow,
                 Ok(h) => h,
@@ -886,9 +879,15 @@ impl Filter {
             }
             let repl = pre_groups.pop("content");
             if let Some(repl) = repl.filter(|r| !r.is_empty()) {
-                let mut b = String::with_capacity(repl.len() + 1);
-                b.push_str(&repl);
-                b.push('\n');
+                let b = match pm.as_deref_mut().and_then(|p| p.content.take()) {
+                    Some(b) => b,
+                    None => {
+                        let mut b = String::with_capacity(repl.len() + 1);
+                        b.push_str(&repl);
+                        b.push('\n');
+                        b
+                    }
+                };
                 self.line_buffer = vec![(String::new(), String::new(), repl)];
                 self.lb_org = false;
                 full = false;
@@ -900,6 +899,7 @@ impl Filter {
         for idx in 0..self.m.fail.len() {
             if !full && cur.is_none() {
                 cand = None;
+                live = false;
                 cur = Some(tuple_lines_buf(if self.lb_org {
                     org
                 } else {
@@ -911,7 +911,7 @@ impl Filter {
             } else {
                 cur.as_deref().unwrap_or("")
             };
-            let mut same = pm.as_deref_mut().filter(|p| p.buf == b);
+            let mut same = pm.as_deref_mut().filter(|_| live);
             if m.fail_set.is_some() {
                 let c = cand.get_or_insert_with(|| {
                     same.as_deref_mut()
@@ -924,8 +924,10 @@ impl Filter {
             }
             let mut known_groups = None;
             let known = same.and_then(|p| {
-                known_groups = p.fail_groups.get_mut(idx).and_then(Option::take);
-                p.fail.get_mut(idx).and_then(Option::take)
+                let k = p.fail.iter().position(|f| f.0 == idx)?;
+                let (_, r, g) = p.fail.swap_remove(k);
+                known_groups = g;
+                Some(r)
             });
             let found = match known {
                 Some(r) => r.map(|o| o.map(|caps| m.fail[idx].hit(caps, b, org))),

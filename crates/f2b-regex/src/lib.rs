@@ -629,9 +629,16 @@ impl App<'_> {
     }
 
     fn process(&mut self, lines: impl Iterator<Item = String>, err: &mut dyn Write) {
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        // search threads besides this one; F2B_REGEX_THREADS=1 keeps one thread
+        let workers = std::env::var("F2B_REGEX_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .map(|n| n.saturating_sub(1))
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(0, |n| n.get().min(4) - 1)
+            });
         let single = self.filter.as_ref().is_some_and(|f| f.max_lines() == 1);
-        if workers > 1 && single && self.o.out.is_none() {
+        if workers > 0 && single && self.o.out.is_none() {
             self.process_parallel(lines, workers);
         } else {
             self.process_entries(lines.map(|l| (l, None)), err);
