@@ -451,6 +451,9 @@ pub enum Dated {
     },
 }
 
+/// A search result: the spans, or the backtracking limit was hit.
+type Searched = Result<Option<Caps>, Overflow>;
+
 /// Regex results for one line computed ahead (see [`Matcher::prematch`]). The
 /// stateful part uses them only while it searches the very buffer they were
 /// computed on (the line, or its prefregex content), so the outcome never
@@ -458,12 +461,12 @@ pub enum Dated {
 #[derive(Debug, Default)]
 pub struct Prematch {
     /// The prefregex search on the line, with its groups when it matched.
-    pref: Option<(Result<Option<Caps>, Overflow>, Option<Groups>)>,
+    pref: Option<(Searched, Option<Groups>)>,
     /// The failregex buffer when it is the prefregex content (else the line).
     content: Option<String>,
     cand: Option<Vec<bool>>,
     /// (failregex, search result, groups when it matched), in search order.
-    fail: Vec<(usize, Result<Option<Caps>, Overflow>, Option<Groups>)>,
+    fail: Vec<(usize, Searched, Option<Groups>)>,
 }
 
 impl Matcher {
