@@ -182,25 +182,23 @@ impl DefInit {
 
     /// `getCombOption`: `[Definition]` option with `sec/opt` support, using the
     /// pre-set options as vars; cached per reader.
-    fn comb_option(&mut self, ctx: &mut Ctx, name: &str) -> Result<Option<String>, Error> {
+    fn comb_option(
+        &mut self,
+        ctx: &mut Ctx,
+        name: &str,
+        vars: &[(String, String)],
+        id: Option<u32>,
+    ) -> Result<Option<String>, Error> {
         if let Some(v) = self.def_cache.get(name) {
             return Ok(v.clone());
         }
-        let id = match self.vars_id {
-            Some(id) => id,
-            None => {
-                let id = ctx.memo.vars_id(&self.file, &self.cfg, &self.vars);
-                self.vars_id = Some(id);
-                id
-            }
-        };
         let v = ctx.memo.get_opt(
             &self.file,
             id,
             &self.cfg,
             "Definition",
             name,
-            &self.vars,
+            vars,
             |c, s, o, v| c.get_ex_opt(s, o, v),
         )?;
         self.def_cache.insert(name.to_string(), v.clone());
@@ -262,15 +260,30 @@ impl DefInit {
             }
         }
         let file = self.file.clone();
-        substitute_shared(
+        let id = match self.vars_id {
+            Some(id) => id,
+            None => {
+                let id = ctx.memo.vars_id(&self.file, &self.cfg, &self.vars);
+                self.vars_id = Some(id);
+                id
+            }
+        };
+        // readers of this file with the same memo id get the same fallback answers
+        // for the tags their vars do not give (see `Memo`)
+        let vars = std::mem::take(&mut self.vars);
+        let given = |t: &str| crate::memo::var(&vars, &f2b_ini::py::lower_cow(t)).is_some();
+        let same = id.map(|id| (id, &given as &dyn Fn(&str) -> bool));
+        let r = substitute_shared(
             ctx,
             |c| &mut c.tag_memo,
             &file,
             &mut sub,
             &ign,
-            |c, t| self.comb_option(c, t),
-        )
-        .map_err(|e| match e {
+            same,
+            |c, t| self.comb_option(c, t, &vars, id),
+        );
+        self.vars = vars;
+        r.map_err(|e| match e {
             TagError::Recursive(m) => Error::value(format!("{file}: {m}")),
             TagError::Lookup(e) => e,
         })?;

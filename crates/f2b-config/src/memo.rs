@@ -46,7 +46,7 @@ fn collect_refs(v: &str, out: &mut Vec<String>) {
 }
 
 /// Python's vars lookup: the last entry with the key wins.
-fn var<'a>(vars: &'a Vars, key: &str) -> Option<&'a str> {
+pub(crate) fn var<'a>(vars: &'a Vars, key: &str) -> Option<&'a str> {
     vars.iter()
         .rev()
         .find(|(k, _)| k == key)

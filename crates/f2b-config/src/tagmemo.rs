@@ -44,8 +44,11 @@ pub struct TagMemo {
 
 #[derive(Debug)]
 struct Entry {
-    /// Fallback lookups made by the template run, with their answers.
-    asked: Vec<(String, Option<String>)>,
+    /// Fallback lookups made by the template run: the tag, its answer, and whether
+    /// the reader's vars gave the tag.
+    asked: Vec<(String, Option<String>, bool)>,
+    /// The memo id of the reader that made the template (see `same` below).
+    id: Option<u32>,
     /// Substituted values with sentinels, in the order of the input; `None` where
     /// the value stays as it is.
     values: Vec<Option<Tpl>>,
@@ -154,15 +157,22 @@ fn plan(
     (leaves, key)
 }
 
+/// The memo id of the reader (from [`Memo::vars_id`](crate::memo::Memo::vars_id))
+/// and a test whether its vars give a tag: readers of a file with the same id get the
+/// same `addrepl` answer for a tag their vars do not give.
+pub type SameAnswers<'a> = Option<(u32, &'a dyn Fn(&str) -> bool)>;
+
 /// Replaces the values of `sub` by their substituted form, like
 /// [`substitute_recursive_tags`], sharing the work through `memo` (reached through
-/// `memo_of`, since `addrepl` needs the same context).
+/// `memo_of`, since `addrepl` needs the same context). With `same`, a template's
+/// fallback answers are taken as they are for a reader with the same id.
 pub fn substitute_shared<C, E>(
     cx: &mut C,
     memo_of: fn(&mut C) -> &mut TagMemo,
     file: &str,
     sub: &mut Vec<(String, String)>,
     ignore: &[String],
+    same: SameAnswers,
     mut addrepl: impl FnMut(&mut C, &str) -> Result<Option<String>, E>,
 ) -> Result<(), TagError<E>> {
     let cacheable = sub.len() <= MAX_LEAVES
@@ -179,7 +189,7 @@ pub fn substitute_shared<C, E>(
         match memo.map.get(&key) {
             Some(e) => {
                 let e = e.clone();
-                if same_answers(cx, &e.asked, &mut addrepl) {
+                if same_answers(cx, &e, same, &mut addrepl) {
                     break e;
                 }
             }
@@ -191,7 +201,7 @@ pub fn substitute_shared<C, E>(
                 }
             }
         }
-        match template_run(cx, sub, &leaves, ignore, &mut addrepl) {
+        match template_run(cx, sub, &leaves, ignore, same, &mut addrepl) {
             Ok(e) => {
                 let e = Rc::new(e);
                 memo_of(cx).map.insert(key, e.clone());
@@ -240,12 +250,22 @@ fn plain<E>(
 /// counts as different: the real substitution then reports it).
 fn same_answers<C, E>(
     cx: &mut C,
-    asked: &[(String, Option<String>)],
+    e: &Entry,
+    same: SameAnswers,
     addrepl: &mut impl FnMut(&mut C, &str) -> Result<Option<String>, E>,
 ) -> bool {
-    asked
-        .iter()
-        .all(|(t, want)| matches!(addrepl(cx, t), Ok(got) if got == *want))
+    let same_id = match same {
+        Some((id, given)) if e.id == Some(id) => Some(given),
+        _ => None,
+    };
+    e.asked.iter().all(|(t, want, was_given)| {
+        if let Some(given) = same_id {
+            if !*was_given && !given(t) {
+                return true;
+            }
+        }
+        matches!(addrepl(cx, t), Ok(got) if got == *want)
+    })
 }
 
 /// Substitutes the template of `sub` (the values marked in `leaves` replaced by
@@ -255,6 +275,7 @@ fn template_run<C, E>(
     sub: &[(String, String)],
     leaves: &[bool],
     ignore: &[String],
+    same: SameAnswers,
     addrepl: &mut impl FnMut(&mut C, &str) -> Result<Option<String>, E>,
 ) -> Result<Entry, Abort> {
     let mut tpl: OMap<String> = OMap::new();
@@ -275,12 +296,17 @@ fn template_run<C, E>(
         if got.as_ref().is_some_and(|g| g.as_bytes().contains(&LEAD)) {
             return Err(Abort::Plain);
         }
-        asked.push((t.to_string(), got.clone()));
+        let given = match same {
+            Some((_, given)) => given(t),
+            None => true,
+        };
+        asked.push((t.to_string(), got.clone(), given));
         Ok(got)
     });
     match r {
         Ok(()) => Ok(Entry {
             asked,
+            id: same.map(|(id, _)| id),
             values: tpl
                 .iter()
                 .zip(sub.iter())
@@ -336,6 +362,8 @@ mod tests {
             "f",
             &mut m,
             &["ign".to_string()],
+            // the fallback's answers depend on no vars: one id for all
+            Some((7, &|_: &str| false)),
             |_, t| fallback(t),
         )
         .map_err(err)?;
@@ -408,8 +436,16 @@ mod tests {
                 .into_entries()
                 .collect();
             let ans = ans.to_string();
-            substitute_shared::<_, ()>(memo, |m| m, "f", &mut m, &[], |_, _| Ok(Some(ans.clone())))
-                .unwrap();
+            substitute_shared::<_, ()>(
+                memo,
+                |m| m,
+                "f",
+                &mut m,
+                &[],
+                None,
+                |_, _| Ok(Some(ans.clone())),
+            )
+            .unwrap();
             m[0].1.clone()
         };
         // plain, then template, then the template with another answer
