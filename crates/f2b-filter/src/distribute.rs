@@ -32,14 +32,11 @@ fn cap_name(a: &Ast) -> Option<&str> {
     }
 }
 
-/// True if `a` contains the named group.
-fn contains(a: &Ast, name: &str) -> bool {
-    match a {
-        Ast::Group(g) => cap_name(a) == Some(name) || contains(&g.ast, name),
-        Ast::Repetition(r) => contains(&r.ast, name),
-        Ast::Alternation(x) => x.asts.iter().any(|a| contains(a, name)),
-        Ast::Concat(x) => x.asts.iter().any(|a| contains(a, name)),
-        _ => false,
+/// The name of the group an alternative starts with (a conditional's marker).
+fn marker_of(alt: &Ast) -> Option<&str> {
+    match alt {
+        Ast::Concat(c) => c.asts.first().and_then(cap_name),
+        a => cap_name(a),
     }
 }
 
@@ -98,15 +95,10 @@ fn resolve(a: &mut Ast, n: usize, yes: bool) -> bool {
     let want = if yes { "__gy" } else { "__gn" };
     let is_cond = |x: &Alternation| {
         x.asts.len() == 2
-            && x.asts.iter().zip(["__gy", "__gn"]).all(|(alt, p)| {
-                let first = match alt {
-                    Ast::Concat(c) => c.asts.first(),
-                    a => Some(a),
-                };
-                first
-                    .and_then(cap_name)
-                    .is_some_and(|nm| base_name(nm) == format!("{p}{n}"))
-            })
+            && x.asts
+                .iter()
+                .zip(["__gy", "__gn"])
+                .all(|(alt, p)| marker_of(alt).is_some_and(|nm| base_name(nm) == format!("{p}{n}")))
     };
     match a {
         Ast::Group(g) => {
@@ -116,13 +108,7 @@ fn resolve(a: &mut Ast, n: usize, yes: bool) -> bool {
                         .asts
                         .iter()
                         .position(|alt| {
-                            let first = match alt {
-                                Ast::Concat(c) => c.asts.first(),
-                                a => Some(a),
-                            };
-                            first
-                                .and_then(cap_name)
-                                .is_some_and(|nm| base_name(nm).starts_with(want))
+                            marker_of(alt).is_some_and(|nm| base_name(nm).starts_with(want))
                         })
                         .unwrap_or(0);
                     let alt = x.asts.swap_remove(keep);
@@ -215,7 +201,7 @@ fn distribute(a: &mut Ast, n: usize, g: &str, copies: &mut usize) -> bool {
                         if matches!(grp.kind, GroupKind::CaptureName { .. })
                             && matches!(&*grp.ast, Ast::Alternation(x)
                                 if x.asts.iter().any(|a| cap_name(a).is_some_and(|x| base_name(x) == g))
-                                    && x.asts.iter().all(|a| cap_name(a).is_some_and(|x| base_name(x) == g) || !contains(a, g))) =>
+                                    && x.asts.iter().all(|a| cap_name(a).is_some_and(|x| base_name(x) == g) || !contains_base(a, g))) =>
                     {
                         let Ast::Alternation(x) = &*grp.ast else {
                             return false;

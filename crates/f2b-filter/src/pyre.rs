@@ -790,10 +790,7 @@ impl Translator {
             return Ok(());
         }
         if rest.starts_with('(') {
-            let end = self
-                .find_close(self.pos + 3)
-                .ok_or("unterminated condition")?;
-            let cond: String = self.src[self.pos + 3..end].iter().collect();
+            let (cond, end) = self.condition()?;
             self.needs_fancy = true;
             if self.relax {
                 self.out.push_str("(?:|");
@@ -875,6 +872,14 @@ impl Translator {
             i += 1;
         }
         None
+    }
+
+    /// At `(?(`: the tested group and the position of the `)` closing it.
+    fn condition(&self) -> Result<(String, usize), String> {
+        let end = self
+            .find_close(self.pos + 3)
+            .ok_or("unterminated condition")?;
+        Ok((self.src[self.pos + 3..end].iter().collect(), end))
     }
 
     fn find_close(&self, from: usize) -> Option<usize> {
@@ -1012,10 +1017,7 @@ impl Translator {
             return Ok(());
         }
         if rest.starts_with("?(") {
-            let end = self
-                .find_close(self.pos + 3)
-                .ok_or("unterminated condition")?;
-            let cond: String = self.src[self.pos + 3..end].iter().collect();
+            let (cond, end) = self.condition()?;
             if let Some(g) = self.guard.as_mut() {
                 g.cond(&mut self.out, cond);
             }
