@@ -151,6 +151,29 @@ pub fn py_glob(pattern: &str) -> Vec<String> {
     iglob(pattern, false)
 }
 
+/// [`py_glob`] with `os.path.exists` of each match (false: a dangling link). A plain
+/// path takes one `stat` when it exists (it then exists without following links too).
+pub fn py_glob_exists(pattern: &str) -> Vec<(String, bool)> {
+    let (_, basename) = split(pattern);
+    if !has_magic(pattern) && !basename.is_empty() {
+        if Path::new(pattern).exists() {
+            return vec![(pattern.to_string(), true)];
+        }
+        return if lexists(pattern) {
+            vec![(pattern.to_string(), false)]
+        } else {
+            Vec::new()
+        };
+    }
+    py_glob(pattern)
+        .into_iter()
+        .map(|p| {
+            let e = Path::new(&p).exists();
+            (p, e)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +199,16 @@ mod tests {
         v.sort();
         assert_eq!(v, [format!("{root}/a.log"), format!("{root}/b.log")]);
         assert_eq!(py_glob(&format!("{root}/c.txt")).len(), 1);
+        std::os::unix::fs::symlink(format!("{root}/gone"), d.path().join("dangling")).unwrap();
+        for (pat, want) in [
+            (format!("{root}/c.txt"), vec![true]),
+            (format!("{root}/dangling"), vec![false]),
+            (format!("{root}/nope"), vec![]),
+            (format!("{root}/[a-b].log"), vec![true, true]),
+        ] {
+            let got: Vec<bool> = py_glob_exists(&pat).into_iter().map(|(_, e)| e).collect();
+            assert_eq!(got, want, "{pat}");
+        }
         assert_eq!(py_glob(&format!("{root}/nope")).len(), 0);
         assert_eq!(py_glob(&format!("{root}/.*.log")).len(), 1);
     }
