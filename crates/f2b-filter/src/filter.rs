@@ -319,6 +319,7 @@ impl FilterBuilder {
             keep_pref_groups: false,
             pref_groups: Vec::new(),
             resolver: None,
+            helpers: Vec::new(),
         })
     }
 }
@@ -569,6 +570,8 @@ pub struct Filter {
     pub keep_pref_groups: bool,
     pref_groups: Groups,
     resolver: Option<Resolver>,
+    /// Matcher clones (own search caches) of the threads of `process_lines`.
+    helpers: Vec<Matcher>,
 }
 
 impl std::fmt::Debug for Filter {
@@ -638,6 +641,60 @@ impl Filter {
     /// The shared regexes (for [`Matcher::prematch`] on other threads).
     pub fn matcher(&self) -> Arc<Matcher> {
         Arc::clone(&self.m)
+    }
+
+    /// [`Filter::process_line`] for many lines at once, with the searches of a
+    /// single-line filter spread over `threads` threads (this one included).
+    /// The results are the ones `process_line` gives line by line: dates are
+    /// detected and the stateful part runs in order on this thread.
+    pub fn process_lines<S: AsRef<str>>(
+        &mut self,
+        lines: &[S],
+        now: f64,
+        threads: usize,
+    ) -> Vec<LineResult> {
+        // below this, starting threads costs more than it saves
+        const MIN_PER_THREAD: usize = 64;
+        let threads = threads.min(lines.len() / MIN_PER_THREAD).max(1);
+        let dated: Vec<Dated> = lines
+            .iter()
+            .map(|l| self.date_line(l.as_ref(), now))
+            .collect();
+        let mut pms: Vec<Option<Prematch>> = Vec::new();
+        if threads > 1 && self.m.max_lines == 1 {
+            if self.helpers.len() < threads - 1 {
+                self.helpers.resize_with(threads - 1, || (*self.m).clone());
+            }
+            let check_all = self.check_all_regex;
+            let chunk = dated.len().div_ceil(threads);
+            let mut parts: Vec<Vec<Option<Prematch>>> = Vec::new();
+            std::thread::scope(|sc| {
+                let mut chunks = dated.chunks(chunk);
+                let mine = chunks.next().unwrap_or(&[]);
+                let handles: Vec<_> = chunks
+                    .zip(self.helpers.iter())
+                    .map(|(c, m)| {
+                        let h =
+                            sc.spawn(move || c.iter().map(|d| m.prematch(d, check_all)).collect());
+                        (c.len(), h)
+                    })
+                    .collect();
+                parts.push(mine.iter().map(|d| self.m.prematch(d, check_all)).collect());
+                for (n, h) in handles {
+                    // lines of a search thread that panicked are searched in `finish`
+                    parts.push(h.join().unwrap_or_else(|_| (0..n).map(|_| None).collect()));
+                }
+            });
+            pms = parts.into_iter().flatten().collect();
+        }
+        let mut pms = pms.into_iter();
+        dated
+            .into_iter()
+            .map(|d| {
+                let pm = pms.next().flatten();
+                self.finish(d, pm, now)
+            })
+            .collect()
     }
 
     /// The first, stateful half of [`Filter::process_line`]: date detection.
