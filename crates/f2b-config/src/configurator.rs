@@ -265,12 +265,13 @@ impl Configurator {
         };
         let mut status = 0u8;
         self.jails.clear();
+        let known = crate::jail::refers_to_known(&jcfg);
         let mut result = Ok(());
         for sec in sections {
             if sec == "INCLUDES" {
                 continue;
             }
-            match JailReader::read(&mut self.ctx, &mut jcfg, &sec) {
+            match JailReader::read_with(&mut self.ctx, &mut jcfg, &sec, known) {
                 Ok(j) => {
                     if j.config_error.is_none() {
                         if !j.is_enabled() {

@@ -94,6 +94,18 @@ impl JailReader {
     /// reader; jail definition errors are stored in `config_error`, other errors
     /// are returned (fatal upstream).
     pub fn read(ctx: &mut Ctx, cfg: &mut Config, name: &str) -> Result<JailReader, Error> {
+        Self::read_with(ctx, cfg, name, true)
+    }
+
+    /// [`JailReader::read`]; `known` false says that no `%(...)s` reference of the
+    /// jail config names a `known/` option (see [`refers_to_known`]): the filter's
+    /// options are then not merged as `known/*`, since no lookup could see them.
+    pub fn read_with(
+        ctx: &mut Ctx,
+        cfg: &mut Config,
+        name: &str,
+        known: bool,
+    ) -> Result<JailReader, Error> {
         let basedir = ctx.basedir.clone();
         cfg.merge_defaults(&[
             ("fail2ban_version", crate::VERSION),
@@ -106,7 +118,7 @@ impl JailReader {
             actions: Vec::new(),
             config_error: None,
         };
-        match jr.read_inner(ctx, cfg) {
+        match jr.read_inner(ctx, cfg, known) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::JailDef => {
                 ctx.log(Level::Error, LOGGER, e.message().to_string());
@@ -117,7 +129,7 @@ impl JailReader {
         Ok(jr)
     }
 
-    fn read_inner(&mut self, ctx: &mut Ctx, cfg: &mut Config) -> Result<(), Error> {
+    fn read_inner(&mut self, ctx: &mut Ctx, cfg: &mut Config, known: bool) -> Result<(), Error> {
         let name = self.name.clone();
         self.opts = get_options(ctx, cfg, &name, OPTS_1ST, &OMap::new(), true, true)?;
         if !self.is_enabled() {
@@ -147,15 +159,18 @@ impl JailReader {
             };
             f.apply_auto_options(&backend);
             f.base.get_options(ctx, &self.opts, true)?;
+            // computed even when not merged: its errors are upstream's errors
             let combined = f.base.combined(ctx, &[])?;
-            let known = combined.into_iter().map(|(k, v)| {
-                let s = match v {
-                    Value::Str(s) => s,
-                    v => crate::ctx::py_str(&v).unwrap_or_else(|| "None".into()),
-                };
-                (k, s)
-            });
-            cfg.merge_section_owned(&name, known, "known/");
+            if known {
+                let known = combined.into_iter().map(|(k, v)| {
+                    let s = match v {
+                        Value::Str(s) => s,
+                        v => crate::ctx::py_str(&v).unwrap_or_else(|| "None".into()),
+                    };
+                    (k, s)
+                });
+                cfg.merge_section_owned(&name, known, "known/");
+            }
             self.filter = Some(f);
         } else {
             self.filter = None;
@@ -339,6 +354,29 @@ impl JailReader {
         stream.insert(0, Value::List(vec![Value::str("add"), j(), backend]));
         Ok(stream)
     }
+}
+
+/// True when a `%(name)s` reference somewhere in `cfg` names a `known/` option
+/// (`%(known/failregex)s`, or through a section: `%(sshd/known/port)s`). Only such a
+/// reference can read the `known/*` options merged into a jail section.
+pub fn refers_to_known(cfg: &Config) -> bool {
+    let sections = cfg.all_sections().map(|(_, s)| s);
+    std::iter::once(cfg.defaults()).chain(sections).any(|sec| {
+        sec.iter().any(|(_, o)| {
+            let mut rest = o.value.as_str();
+            while let Some(p) = rest.find('%') {
+                rest = &rest[p + 1..];
+                let Some(r) = rest.strip_prefix('(') else {
+                    continue;
+                };
+                let name = r.split(')').next().unwrap_or(r);
+                if f2b_ini::py::lower_cow(name).contains("known/") {
+                    return true;
+                }
+            }
+            false
+        })
+    })
 }
 
 fn action_error(act: &str, e: Error) -> Error {
