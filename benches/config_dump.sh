@@ -6,6 +6,9 @@
 # Usage: benches/config_dump.sh [runs]      (default 30 runs after 3 warm-ups)
 # Env:   F2B_CLIENT=path to our binary (default: target/release/fail2ban-client, built if absent)
 #        CALLGRIND=1 also counts executed instructions of one run of each (load-independent).
+# While other crates of the workspace do not build, the client can be built alone:
+#   cargo build --release -p f2b-client --example client
+#   F2B_CLIENT=target/release/examples/client benches/config_dump.sh
 set -eu
 runs=${1:-30}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,11 +42,13 @@ hyperfine -N -w 3 -r "$runs" --export-markdown "$tmp/table.md" \
     -n "upstream 1.0.2 (python)" "$real -c $tmp/conf -d" \
     -n "ours (Rust)" "$ours -c $tmp/conf -d" 2>/dev/null | grep -v '^ *$'
 cat "$tmp/table.md"
-# CPU time (user + system) is less sensitive to the machine's load than wall time
+# CPU time (user + system) is less sensitive to the machine's load than wall time; page
+# faults are a good part of the kernel time of a short process
 command -v perf > /dev/null && for who in real ours; do
     eval bin=\$$who
-    perf stat -x, -e task-clock -r 20 "$bin" -c "$tmp/conf" -d 2>&1 >/dev/null |
-        sed -n "s/^\([0-9.]*\),msec,task-clock.*/$who task-clock (mean of 20): \1 ms/p"
+    perf stat -x, -e task-clock,page-faults -r 20 "$bin" -c "$tmp/conf" -d 2>&1 >/dev/null |
+        sed -n -e "s/^\([0-9.]*\),msec,task-clock.*/$who task-clock (mean of 20): \1 ms/p" \
+            -e "s/^\([0-9]*\),,page-faults.*/$who page faults: \1/p"
 done
 
 if [ "${CALLGRIND:-0}" = 1 ]; then
