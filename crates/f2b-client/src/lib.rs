@@ -18,7 +18,7 @@ pub mod server;
 use std::io::Write;
 
 use f2b_config::configurator::check_log_level;
-use f2b_config::{read_stream, Configurator};
+use f2b_config::{read_stream, read_stream_to, Configurator};
 use f2b_ini::{Diag, Level};
 use f2b_protocol::Value;
 
@@ -240,24 +240,29 @@ fn run_conf(mut conf: Conf, rest: Vec<String>, out: &mut dyn Write, log: &mut Lo
     .collect();
     let mut result = None;
     if let Some(mode) = conf.dump {
-        let r = read_stream(&mut cfg, None, &update_main, !conf.test, true);
+        // the stream is printed as text while jails are read: text takes less memory
+        // than the values (it is written only if the whole read succeeds)
+        let mut text = String::with_capacity(256 * 1024);
+        let mut sink = |part: Vec<Value>| {
+            for c in &part {
+                match mode {
+                    Dump::Repr => dump::repr_into(c, &mut text),
+                    Dump::Pretty => text.push_str(&c.pformat(2, 1000)),
+                }
+                text.push('\n');
+            }
+        };
+        let r = read_stream_to(
+            &mut cfg,
+            None,
+            &update_main,
+            !conf.test,
+            true,
+            Some(&mut sink),
+        );
         log.write_all(&cfg.take_diags());
         match &r.stream {
-            Some(s) => {
-                // written in chunks: one buffer for the whole dump would touch more memory
-                const CHUNK: usize = 64 * 1024;
-                let mut text = String::with_capacity(CHUNK + 4096);
-                for c in s {
-                    match mode {
-                        Dump::Repr => dump::repr_into(c, &mut text),
-                        Dump::Pretty => text.push_str(&c.pformat(2, 1000)),
-                    }
-                    text.push('\n');
-                    if text.len() >= CHUNK {
-                        let _ = out.write_all(text.as_bytes());
-                        text.clear();
-                    }
-                }
+            Some(_) => {
                 let _ = out.write_all(text.as_bytes());
             }
             None => {

@@ -219,7 +219,7 @@ impl Configurator {
     /// Converts the jail just read (the last of `self.jails`) for `read_convert`, so
     /// that its readers can be freed at once; what upstream would log while converting
     /// is kept apart, to be logged after everything was read.
-    fn convert_last(&mut self, p: &mut Pipeline) {
+    fn convert_last(&mut self, p: &mut Pipeline<'_>) {
         let Some(j) = self.jails.last_mut() else {
             return;
         };
@@ -248,6 +248,9 @@ impl Configurator {
         if let Some(f) = j.filter.take() {
             self.ctx.evict(&f.base.file);
         }
+        if let Some(sink) = p.sink.as_deref_mut() {
+            sink(std::mem::take(&mut p.stream));
+        }
         j.actions = Vec::new();
         j.opts = OMap::new();
     }
@@ -256,7 +259,7 @@ impl Configurator {
         &mut self,
         jail: Option<&str>,
         ignore_wrong: bool,
-        mut pipeline: Option<&mut Pipeline>,
+        mut pipeline: Option<&mut Pipeline<'_>>,
     ) -> Result<bool, Error> {
         let mut jcfg = self.jail_cfg.take().unwrap_or_default();
         let sections: Vec<String> = match jail {
@@ -352,6 +355,20 @@ impl Configurator {
         ignore_wrong: bool,
         allow_no_files: bool,
     ) -> Result<(bool, Vec<Value>), Error> {
+        self.read_convert_to(jail, update_main, ignore_wrong, allow_no_files, None)
+    }
+
+    /// [`Configurator::read_convert`]; with a `sink`, the stream is handed to it in
+    /// parts as jails are converted (and the returned stream is empty), so that it
+    /// need not be kept whole. On an error, the parts given so far are void.
+    pub fn read_convert_to(
+        &mut self,
+        jail: Option<&str>,
+        update_main: &[(String, Value)],
+        ignore_wrong: bool,
+        allow_no_files: bool,
+        sink: Option<&mut dyn FnMut(Vec<Value>)>,
+    ) -> Result<(bool, Vec<Value>), Error> {
         self.main_options(update_main)?;
         // each jail is converted right after it is read (see `convert_last`), with the
         // outcome upstream has when it reads all jails first and then converts them
@@ -360,6 +377,7 @@ impl Configurator {
             stream: self.general_stream(),
             diags: Vec::new(),
             error: None,
+            sink,
         };
         let ok = self.jail_options_with(jail, ignore_wrong, Some(&mut p))?;
         self.ctx.diags().records.append(&mut p.diags);
@@ -374,6 +392,9 @@ impl Configurator {
                     Value::str(j.name.as_str()),
                 ]));
             }
+        }
+        if let Some(sink) = p.sink {
+            sink(std::mem::take(&mut stream));
         }
         Ok((ok, stream))
     }
@@ -406,8 +427,10 @@ impl Configurator {
 }
 
 /// State of [`Configurator::read_convert`] while it reads and converts jail by jail.
-struct Pipeline {
+struct Pipeline<'a> {
     allow_no_files: bool,
+    /// Where finished parts of the stream go, if anywhere.
+    sink: Option<&'a mut dyn FnMut(Vec<Value>)>,
     /// The stream so far.
     stream: Vec<Value>,
     /// Log records of the conversions.
@@ -437,9 +460,22 @@ pub fn read_stream(
     ignore_wrong: bool,
     allow_no_files: bool,
 ) -> ReadOutcome {
+    read_stream_to(conf, jail, update_main, ignore_wrong, allow_no_files, None)
+}
+
+/// [`read_stream`] handing the stream to `sink` in parts (see
+/// [`Configurator::read_convert_to`]); the outcome's stream is then empty on success.
+pub fn read_stream_to(
+    conf: &mut Configurator,
+    jail: Option<&str>,
+    update_main: &[(String, Value)],
+    ignore_wrong: bool,
+    allow_no_files: bool,
+    sink: Option<&mut dyn FnMut(Vec<Value>)>,
+) -> ReadOutcome {
     let run = |c: &mut Configurator| -> Result<(bool, Vec<Value>), Error> {
         c.read_all()?;
-        c.read_convert(jail, update_main, ignore_wrong, allow_no_files)
+        c.read_convert_to(jail, update_main, ignore_wrong, allow_no_files, sink)
     };
     match run(conf) {
         Ok((ok, s)) => ReadOutcome {

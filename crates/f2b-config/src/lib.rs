@@ -27,7 +27,7 @@ pub mod tagmemo;
 pub mod tags;
 pub mod time;
 
-pub use configurator::{read_stream, Configurator, ReadOutcome};
+pub use configurator::{read_stream, read_stream_to, Configurator, ReadOutcome};
 pub use error::{Error, ErrorKind};
 pub use filter::{read_filter, FilterDef};
 pub use time::{seconds2str, str2seconds};
