@@ -34,19 +34,22 @@ fn replace_tag(value: &str, start: usize, tag: &str, repl: &str) -> String {
     let mut out = String::with_capacity(value.len() + repl.len());
     out.push_str(&value[..start]);
     out.push_str(repl);
-    let mut rest = &value[start + tag.len() + 2..];
-    while let Some(i) = rest.find('<') {
-        let after = &rest[i + 1..];
-        if after.starts_with(tag) && after[tag.len()..].starts_with('>') {
-            out.push_str(&rest[..i]);
+    // text is copied only up to each further occurrence
+    let mut copied = start + tag.len() + 2;
+    let mut from = copied;
+    while let Some(off) = value[from..].find('<') {
+        let at = from + off;
+        let after = &value[at + 1..];
+        if after.starts_with(tag) && after.as_bytes().get(tag.len()) == Some(&b'>') {
+            out.push_str(&value[copied..at]);
             out.push_str(repl);
-            rest = &after[tag.len() + 1..];
+            copied = at + tag.len() + 2;
+            from = copied;
         } else {
-            out.push_str(&rest[..=i]);
-            rest = after;
+            from = at + 1;
         }
     }
-    out.push_str(rest);
+    out.push_str(&value[copied..]);
     out
 }
 
