@@ -142,6 +142,17 @@ impl FRegex {
         Ok(Some(self.hit(caps, buf, org)))
     }
 
+    /// Where the `content` group (`F-CONTENT`, the last group) of a match
+    /// starts, found without the captures engine: `Some(None)` = no match,
+    /// `None` = this needs [`FRegex::search_caps`] (see
+    /// [`PyRegex::tail_group_start`]).
+    pub fn content_start(&self, buf: &str) -> Option<Option<usize>> {
+        match self.re.group_names().last() {
+            Some(Some(n)) if n == "content" => self.re.tail_group_start(buf),
+            _ => None,
+        }
+    }
+
     /// The text of the `content` group (`F-CONTENT`) of a match.
     pub fn content<'b>(&self, buf: &'b str, caps: &Caps) -> Option<&'b str> {
         caps.get(buf, self.re.group_index("content")?)

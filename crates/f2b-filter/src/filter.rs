@@ -455,6 +455,40 @@ pub enum Dated {
 /// A search result: the spans, or the backtracking limit was hit.
 type Searched = Result<Option<Caps>, Overflow>;
 
+/// A prefregex match: its captures, or only where its content starts (the
+/// lazy DFA's match end, without the captures engine). Most lines match no
+/// failregex, and only then are the prefregex's other groups needed.
+#[derive(Debug, Clone)]
+enum PrefHit {
+    Caps(Caps),
+    Content(usize),
+}
+
+fn pref_search(pref: &FRegex, full: &str) -> Result<Option<PrefHit>, Overflow> {
+    if let Some(r) = pref.content_start(full) {
+        return Ok(r.map(PrefHit::Content));
+    }
+    pref.search_caps(full).map(|o| o.map(PrefHit::Caps))
+}
+
+fn pref_content<'b>(pref: &FRegex, full: &'b str, hit: &PrefHit) -> Option<&'b str> {
+    match hit {
+        PrefHit::Caps(c) => pref.content(full, c),
+        PrefHit::Content(s) => full.get(*s..full.len() - usize::from(full.ends_with('\n'))),
+    }
+}
+
+/// The prefregex's group dictionary (content included).
+fn pref_groups(pref: &FRegex, full: &str, hit: &PrefHit) -> Groups {
+    match hit {
+        PrefHit::Caps(c) => pref.groups(full, c),
+        PrefHit::Content(_) => match pref.search_caps(full) {
+            Ok(Some(c)) => pref.groups(full, &c),
+            _ => Vec::new(),
+        },
+    }
+}
+
 /// Regex results for one line computed ahead (see [`Matcher::prematch`]). The
 /// stateful part uses them only while it searches the very buffer they were
 /// computed on (the line, or its prefregex content), so the outcome never
@@ -462,7 +496,7 @@ type Searched = Result<Option<Caps>, Overflow>;
 #[derive(Debug, Default)]
 pub struct Prematch {
     /// The prefregex search on the line, with its groups when it matched.
-    pref: Option<(Searched, Option<Groups>)>,
+    pref: Option<(Result<Option<PrefHit>, Overflow>, Option<Groups>)>,
     /// The failregex buffer when it is the prefregex content (else the line).
     content: Option<String>,
     cand: Option<Vec<bool>>,
@@ -502,20 +536,20 @@ impl Matcher {
         }
         let full = tuple_lines_buf(std::slice::from_ref(tuple));
         let mut pm = Prematch::default();
+        let mut pref_hit = None;
         if let Some(pref) = &self.pref {
-            let r = pref.search_caps(&full);
-            let Ok(Some(caps)) = &r else {
+            let r = pref_search(pref, &full);
+            let Ok(Some(hit)) = r else {
                 pm.pref = Some((r, None));
                 return Some(pm);
             };
-            let groups = pref.groups(&full, caps);
-            if let Some(c) = pref.content(&full, caps).filter(|c| !c.is_empty()) {
+            if let Some(c) = pref_content(pref, &full, &hit).filter(|c| !c.is_empty()) {
                 let mut b = String::with_capacity(c.len() + 1);
                 b.push_str(c);
                 b.push('\n');
                 pm.content = Some(b);
             }
-            pm.pref = Some((r, Some(groups)));
+            pref_hit = Some(hit);
         }
         let buf = pm.content.as_deref().unwrap_or(&full);
         let cand = self.fail_set.as_ref().map(|_| self.candidates(buf));
@@ -535,6 +569,12 @@ impl Matcher {
             }
         }
         pm.cand = cand;
+        if let (Some(pref), Some(hit)) = (&self.pref, pref_hit) {
+            // the groups are needed when a failregex matched
+            let any = pm.fail.iter().any(|f| f.2.is_some());
+            let groups = any.then(|| pref_groups(pref, &full, &hit));
+            pm.pref = Some((Ok(Some(hit)), groups));
+        }
         Some(pm)
     }
 }
@@ -920,24 +960,40 @@ impl Filter {
         // the failregex buffer is the prematched one until it changes
         let mut live = pm.is_some();
         let mut pre_groups = FailData::default();
+        // a prefregex match whose groups are not computed yet
+        let mut pre_hit: Option<PrefHit> = None;
         if let Some(pref) = &m.pref {
             let (pre, known_groups) = match pm.as_deref_mut().and_then(|p| p.pref.take()) {
                 Some((r, g)) => (Some(r), g),
                 None => (None, None),
             };
-            let caps = match pre.unwrap_or_else(|| pref.search_caps(&full_buf)) {
+            let hit = match pre.unwrap_or_else(|| pref_search(pref, &full_buf)) {
                 Err(_) => return Outcome::Overflow,
                 Ok(h) => h,
             };
-            self.pref_matched = caps.is_some();
-            let Some(caps) = caps else {
+            self.pref_matched = hit.is_some();
+            let Some(hit) = hit else {
                 return Outcome::Done;
             };
-            pre_groups.groups = known_groups.unwrap_or_else(|| pref.groups(&full_buf, &caps));
-            if self.keep_pref_groups {
-                self.pref_groups = pre_groups.groups.clone();
-            }
-            let repl = pre_groups.pop("content");
+            let repl = match known_groups {
+                Some(g) => {
+                    pre_groups.groups = g;
+                    if self.keep_pref_groups {
+                        self.pref_groups = pre_groups.groups.clone();
+                    }
+                    pre_groups.pop("content")
+                }
+                None if self.keep_pref_groups => {
+                    pre_groups.groups = pref_groups(pref, &full_buf, &hit);
+                    self.pref_groups = pre_groups.groups.clone();
+                    pre_groups.pop("content")
+                }
+                None => {
+                    let c = pref_content(pref, &full_buf, &hit).map(str::to_string);
+                    pre_hit = Some(hit);
+                    c
+                }
+            };
             if let Some(repl) = repl.filter(|r| !r.is_empty()) {
                 let b = match pm.as_deref_mut().and_then(|p| p.content.take()) {
                     Some(b) => b,
@@ -1027,6 +1083,10 @@ impl Filter {
                 self.lb_org = false;
                 full = false;
                 cur = None;
+            }
+            if let (Some(h), Some(pref)) = (pre_hit.take(), &m.pref) {
+                pre_groups.groups = pref_groups(pref, &full_buf, &h);
+                pre_groups.pop("content");
             }
             if !pre_groups.groups.is_empty() {
                 let cur = std::mem::take(&mut fail.groups);

@@ -368,6 +368,24 @@ impl PyRegex {
         }
     }
 
+    /// Where the last group starts, from the lazy DFA alone (no captures
+    /// engine), for a pattern with the [`content_tail`] form on a one-line
+    /// ASCII buffer: `Some(None)` = no match, `None` = the fast path does not
+    /// apply. The captures of such a match end with `(?P<n>.)`, so the match
+    /// end is one byte after the group's start.
+    pub fn tail_group_start(&self, hay: &str) -> Option<Option<usize>> {
+        let (t, _) = self.tail.as_ref()?;
+        if self.ascii.is_none() || !hay.is_ascii() {
+            return None;
+        }
+        let b = hay.as_bytes();
+        let text_end = b.len() - usize::from(b.last() == Some(&b'\n'));
+        if memchr_nl(&b[..text_end]).is_some() {
+            return None;
+        }
+        Some(t.find(b).map(|m| m.end() - 1))
+    }
+
     /// Python's `search(hay) is not None`.
     pub fn is_match(&self, hay: &str) -> Result<bool, Overflow> {
         if let Some(a) = self.ascii.as_ref().filter(|_| hay.is_ascii()) {
