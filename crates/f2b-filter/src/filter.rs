@@ -464,7 +464,10 @@ enum PrefHit {
     Content(usize),
 }
 
-fn pref_search(pref: &FRegex, full: &str) -> Result<Option<PrefHit>, Overflow> {
+/// A prefregex search result.
+type PrefSearched = Result<Option<PrefHit>, Overflow>;
+
+fn pref_search(pref: &FRegex, full: &str) -> PrefSearched {
     if let Some(r) = pref.content_start(full) {
         return Ok(r.map(PrefHit::Content));
     }
@@ -496,7 +499,7 @@ fn pref_groups(pref: &FRegex, full: &str, hit: &PrefHit) -> Groups {
 #[derive(Debug, Default)]
 pub struct Prematch {
     /// The prefregex search on the line, with its groups when it matched.
-    pref: Option<(Result<Option<PrefHit>, Overflow>, Option<Groups>)>,
+    pref: Option<(PrefSearched, Option<Groups>)>,
     /// The failregex buffer when it is the prefregex content (else the line).
     content: Option<String>,
     cand: Option<Vec<bool>>,
