@@ -169,6 +169,8 @@ impl FilterPart {
                     f.check_find_time = true;
                     f.in_operation = self.in_operation;
                     self.matcher = Some(f);
+                    // compiling left garbage and ran the regex compiler: give both back
+                    crate::memory::schedule_release(std::time::Duration::from_secs(2));
                 }
                 Err(e) => {
                     self.matcher_failed = true;

@@ -90,7 +90,7 @@ fn run(jail: Arc<Jail>, kind: &str) {
                     // the database has this already: no write unless it changes
                     positions.known(&p, h, *pos);
                 }
-                match seek_target(&jail) {
+                match seek_target(&jail, &p) {
                     Some((target, date_of)) => StartPos::HeadSeek {
                         saved,
                         target,
@@ -134,7 +134,12 @@ fn run(jail: Arc<Jail>, kind: &str) {
 /// Upstream's `seekToTime` at the first read of a `head` file: the start moves to the
 /// first line dated at or after now - findtime, found with the jail's date detector, so
 /// a big old log is not replayed line by line.
-fn seek_target(jail: &Jail) -> Option<(f64, f2b_tail::DateFn)> {
+fn seek_target(jail: &Jail, path: &str) -> Option<(f64, f2b_tail::DateFn)> {
+    // nothing to skip in an empty file (upstream returns early too); the filter is then
+    // built when the first line comes, not for the seek
+    if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
+        return None;
+    }
     let mut f = jail.filter();
     let target = now() - f.fail.max_time();
     let mut dd = f.matcher()?.date_detector()?.clone();
