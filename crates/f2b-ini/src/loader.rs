@@ -23,46 +23,70 @@ pub struct Loader {
     files: HashMap<String, Option<Arc<IniFile>>>,
     inc_paths: HashMap<String, Vec<String>>,
     /// Directory listings (`None`: not readable), to answer "no such file" without
-    /// a system call: a configuration read probes many names that do not exist.
-    listings: HashMap<String, Option<HashSet<String>>>,
+    /// a system call: a configuration read probes many names that do not exist. The
+    /// flag tells a regular file (no symbolic link): it exists without asking.
+    listings: HashMap<String, Option<HashMap<String, bool>>>,
     /// The base directory last found to exist.
     base_ok: Option<String>,
     /// Log records (errors about unreadable files and the like).
     pub diags: Diags,
 }
 
-type HashSet<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
+/// The bytes of a file; unlike `std::fs::read`, no `fstat` for a size hint (config
+/// files are small) and no zeroed buffer (reads go to spare capacity).
+fn read_file(path: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(16 * 1024);
+    std::fs::File::open(path)?
+        .take(u64::MAX)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
+}
 
 impl Loader {
-    /// False when `path` certainly does not exist: its name is missing from the
-    /// listing of its (readable) directory. True means "ask the file system".
-    fn may_exist(&mut self, path: &str) -> bool {
-        let Some(slash) = path.rfind('/') else {
-            return true;
-        };
+    /// What the listing of its directory says about `path`: `Some(false)` when it is
+    /// certainly missing, `Some(true)` when it is a regular file, `None` when only
+    /// the file system can tell.
+    fn listed(&mut self, path: &str) -> Option<bool> {
+        let slash = path.rfind('/')?;
         let (dir, name) = (&path[..slash], &path[slash + 1..]);
         if dir.is_empty() || name.is_empty() {
-            return true;
+            return None;
         }
         let listing = self.listings.entry(dir.to_string()).or_insert_with(|| {
             std::fs::read_dir(dir).ok().map(|rd| {
                 rd.filter_map(|e| e.ok())
-                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter_map(|e| {
+                        let regular = e.file_type().is_ok_and(|t| t.is_file());
+                        e.file_name().into_string().ok().map(|n| (n, regular))
+                    })
                     .collect()
             })
         });
-        match listing {
-            Some(l) => l.contains(name),
-            None => true,
+        match listing.as_ref()?.get(name) {
+            None => Some(false),
+            Some(true) => Some(true),
+            Some(false) => None,
         }
     }
 
+    /// False when `path` certainly does not exist.
+    fn may_exist(&mut self, path: &str) -> bool {
+        self.listed(path) != Some(false)
+    }
+
     fn exists(&mut self, path: &str) -> bool {
-        self.may_exist(path) && Path::new(path).exists()
+        match self.listed(path) {
+            Some(known) => known,
+            None => Path::new(path).exists(),
+        }
     }
 
     fn is_file(&mut self, path: &str) -> bool {
-        self.may_exist(path) && Path::new(path).is_file()
+        match self.listed(path) {
+            Some(known) => known,
+            None => Path::new(path).is_file(),
+        }
     }
 
     /// Sorted `glob(dir/*.ext)`: non-hidden entries whose name ends with `.ext`.
@@ -121,7 +145,7 @@ impl Loader {
             LOGGER_INC,
             format!("  Loading files: [{}]", py_repr_str(path)),
         );
-        let parsed = match std::fs::read(path) {
+        let parsed = match read_file(path) {
             Err(_) => None,
             Ok(bytes) => {
                 let name: Arc<str> = Arc::from(path);
