@@ -66,41 +66,41 @@ fn repr_ascii_str(s: &str, out: &mut String) -> bool {
         b'\''
     };
     let start_len = out.len();
+    out.reserve(s.len() + s.len() / 4 + 2);
     out.push(quote as char);
-    out.push_str(&s[..first]);
-    let mut i = first;
-    loop {
-        let b = bytes[i];
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            b'"' if quote == b'"' => out.push_str("\\\""),
-            b'\'' if quote == b'\'' => out.push_str("\\'"),
-            b'"' | b'\'' => out.push(b as char),
+    // from the first special byte on, byte by byte: escapes are dense in regexes
+    let mut last = 0;
+    for (i, &b) in bytes.iter().enumerate().skip(first) {
+        if !SPECIAL[b as usize] {
+            continue;
+        }
+        let esc = match b {
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            b'"' if quote == b'"' => "\\\"",
+            b'\'' if quote == b'\'' => "\\'",
+            b'"' | b'\'' => continue,
             b if b >= 0x80 => {
                 out.truncate(start_len);
                 return false;
             }
             b => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str(&s[last..i]);
                 out.push_str("\\x");
                 out.push(HEX[(b >> 4) as usize] as char);
                 out.push(HEX[(b & 15) as usize] as char);
+                last = i + 1;
+                continue;
             }
-        }
-        match next_special(bytes, i + 1) {
-            Some(n) => {
-                out.push_str(&s[i + 1..n]);
-                i = n;
-            }
-            None => {
-                out.push_str(&s[i + 1..]);
-                break;
-            }
-        }
+        };
+        out.push_str(&s[last..i]);
+        out.push_str(esc);
+        last = i + 1;
     }
+    out.push_str(&s[last..]);
     out.push(quote as char);
     true
 }

@@ -173,7 +173,9 @@ impl DefInit {
                 if opt == "__name__" || self.opts.contains_key(&opt) {
                     continue;
                 }
-                let v = get(ctx, "Definition", &opt)?;
+                // not kept in the memo: only a jail's first read of its filter reads
+                // all options, and the filter's caches go with the jail
+                let v = cfg.get("Definition", &opt, &[])?;
                 self.opts.insert(opt, Value::Str(v));
             }
         }

@@ -132,7 +132,9 @@ pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
     // None = no section yet; Some(None) = DEFAULT; Some(Some(name)) = section
     let mut cursect: Option<Option<String>> = None;
     // the option whose value continuation lines extend
-    let mut optname: Option<String> = None;
+    // the option (its index in the current section) that continuation lines extend;
+    // None also for an option with an empty name, which takes no continuation
+    let mut optname: Option<usize> = None;
     let mut indent_level = 0usize;
     let mut added_sections: Vec<String> = Vec::new();
     let mut bad_lines: Vec<(u32, String)> = Vec::new();
@@ -157,14 +159,14 @@ pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
             Some(i) => py::strip(&line[..i]),
             None => stripped,
         };
-        let continuing = cursect.is_some() && optname.as_deref().is_some_and(|o| !o.is_empty());
+        let continuing = cursect.is_some() && optname.is_some();
         if value.is_empty() {
             if comment_start.is_none() && continuing {
-                let (sect, name) = (
+                let (sect, idx) = (
                     cursect.as_ref().expect("checked"),
-                    optname.as_deref().expect("checked"),
+                    optname.expect("checked"),
                 );
-                if let Some(o) = target(&mut out, sect).get_mut(name) {
+                if let Some(o) = target(&mut out, sect).get_index_mut(idx) {
                     o.value.push('\n');
                 }
             }
@@ -172,11 +174,11 @@ pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
         }
         let cur_indent = indent_of(line);
         if continuing && cur_indent > indent_level {
-            let (sect, name) = (
+            let (sect, idx) = (
                 cursect.as_ref().expect("checked"),
-                optname.as_deref().expect("checked"),
+                optname.expect("checked"),
             );
-            if let Some(o) = target(&mut out, sect).get_mut(name) {
+            if let Some(o) = target(&mut out, sect).get_index_mut(idx) {
                 o.value.push('\n');
                 o.value.push_str(value);
             }
@@ -223,8 +225,7 @@ pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
             bad_lines.push((lineno, line.to_string()));
         }
         let name = py::lower(name);
-        let sect = sect.clone();
-        let section = target(&mut out, &sect);
+        let section = target(&mut out, sect);
         // options of this file only: a section appears once per file (DEFAULT may repeat,
         // its options still count once), so presence means a duplicate
         if section.contains_key(&name) {
@@ -235,8 +236,9 @@ pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
             )
             .at(file.clone(), lineno));
         }
+        let nonempty = !name.is_empty();
         section.insert(
-            name.clone(),
+            name,
             Opt {
                 value: py::strip(&value[dpos + 1..]).to_string(),
                 src: Some(Src {
@@ -245,7 +247,7 @@ pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
                 }),
             },
         );
-        optname = Some(name);
+        optname = nonempty.then(|| section.len() - 1);
     }
     if !bad_lines.is_empty() {
         let (first, _) = bad_lines[0];
