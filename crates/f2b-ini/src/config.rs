@@ -2,6 +2,8 @@
 //! merged key by key, sections updated with their old values kept in `KNOWN/<sec>`,
 //! `[Name?cond]` folded into `[Name]`, and option lookup with lazy interpolation.
 
+use std::sync::Arc;
+
 use crate::error::{Error, ErrorKind, Src};
 use crate::interp;
 use crate::omap::OMap;
@@ -16,8 +18,8 @@ pub type Vars = [(String, String)];
 /// A merged configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
-    defaults: Section,
-    sections: OMap<Section>,
+    defaults: Arc<Section>,
+    sections: OMap<Arc<Section>>,
 }
 
 /// `^(\w+)(\?.+)$`: a conditional section name, split into base and `?cond`.
@@ -48,7 +50,12 @@ impl Config {
     /// Merges one more file (later files win), recording overwritten values in
     /// `KNOWN/<section>` and folding `[Name?cond]` sections.
     pub fn merge_file(&mut self, f: &IniFile) {
-        self.defaults.update(&f.defaults);
+        if self.defaults.is_empty() {
+            // shared until changed
+            self.defaults = f.defaults.clone();
+        } else if !f.defaults.is_empty() {
+            Arc::make_mut(&mut self.defaults).update(&f.defaults);
+        }
         for (orig, sec) in f.sections.iter() {
             let folded;
             let (name, sec) = match split_conditional(orig) {
@@ -57,7 +64,7 @@ impl Config {
                     for (k, v) in sec.iter() {
                         s.insert(format!("{k}{cond}"), v.clone());
                     }
-                    folded = s;
+                    folded = Arc::new(s);
                     (base, &folded)
                 }
                 None => (orig.as_str(), sec),
@@ -70,7 +77,7 @@ impl Config {
                     }
                 }
                 self.merge_section(&format!("KNOWN/{name}"), &known, "");
-                self.sections.get_mut(name).expect("present").update(sec);
+                Arc::make_mut(self.sections.get_mut(name).expect("present")).update(sec);
             } else {
                 self.sections.insert(name.to_string(), sec.clone());
             }
@@ -80,7 +87,10 @@ impl Config {
     /// `merge_section(section, options, pref)`: creates the section if needed; with a
     /// prefix, every key not already starting with it is stored as `pref + key`.
     pub fn merge_section(&mut self, section: &str, options: &Section, pref: &str) {
-        let sec = self.sections.entry_or_insert_with(section, Section::new);
+        let sec = Arc::make_mut(
+            self.sections
+                .entry_or_insert_with(section, || Arc::new(Section::new())),
+        );
         if pref.is_empty() {
             sec.update(options);
             return;
@@ -102,7 +112,10 @@ impl Config {
         options: impl IntoIterator<Item = (String, String)>,
         pref: &str,
     ) {
-        let sec = self.sections.entry_or_insert_with(section, Section::new);
+        let sec = Arc::make_mut(
+            self.sections
+                .entry_or_insert_with(section, || Arc::new(Section::new())),
+        );
         for (k, v) in options {
             if pref.is_empty() {
                 sec.insert(k, Opt::injected(v));
@@ -118,7 +131,7 @@ impl Config {
     /// Adds/overrides DEFAULT options (`merge_defaults`).
     pub fn merge_defaults(&mut self, opts: &[(&str, &str)]) {
         for (k, v) in opts {
-            self.defaults.insert(k.to_string(), Opt::injected(*v));
+            Arc::make_mut(&mut self.defaults).insert(k.to_string(), Opt::injected(*v));
         }
     }
 
@@ -129,7 +142,7 @@ impl Config {
 
     /// All sections in order, the hidden `KNOWN/*` ones included.
     pub fn all_sections(&self) -> impl Iterator<Item = (&String, &Section)> {
-        self.sections.iter()
+        self.sections.iter().map(|(k, v)| (k, &**v))
     }
 
     /// True when the section exists (KNOWN/ included, like Python).
@@ -139,7 +152,7 @@ impl Config {
 
     /// The section's own options (no DEFAULT), raw.
     pub fn section(&self, sec: &str) -> Option<&Section> {
-        self.sections.get(sec)
+        self.sections.get(sec).map(|s| &**s)
     }
 
     /// The DEFAULT options, raw.
@@ -227,7 +240,7 @@ impl Config {
     /// value is built; this is the hot path of the readers).
     pub fn get_opt(&self, sec: &str, opt: &str, vars: &Vars) -> Result<Option<String>, Error> {
         let s = match self.sections.get(sec) {
-            Some(s) => Some(s),
+            Some(s) => Some(&**s),
             None if sec == "DEFAULT" => None,
             None => return Ok(None),
         };

@@ -31,12 +31,20 @@ impl Opt {
 pub type Section = OMap<Opt>;
 
 /// The content of one parsed file: `[DEFAULT]` and the other sections in order.
+/// Sections are shared (`Arc`) with the merged configs that take them unchanged.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IniFile {
     /// Options of `[DEFAULT]`.
-    pub defaults: Section,
+    pub defaults: Arc<Section>,
     /// Other sections, in order of first appearance.
-    pub sections: OMap<Section>,
+    pub sections: OMap<Arc<Section>>,
+}
+
+/// An [`IniFile`] while it is parsed.
+#[derive(Default)]
+struct Building {
+    defaults: Section,
+    sections: OMap<Section>,
 }
 
 /// Splits text into lines like Python's universal-newline text mode.
@@ -128,7 +136,7 @@ fn section_header(value: &str) -> Option<&str> {
 
 /// Parses the text of one file. `file` is used for error locations.
 pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
-    let mut out = IniFile::default();
+    let mut out = Building::default();
     // None = no section yet; Some(None) = DEFAULT; Some(Some(name)) = section
     let mut cursect: Option<Option<String>> = None;
     // the option whose value continuation lines extend
@@ -139,7 +147,7 @@ pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
     let mut added_sections: Vec<String> = Vec::new();
     let mut bad_lines: Vec<(u32, String)> = Vec::new();
 
-    fn target<'a>(out: &'a mut IniFile, sect: &Option<String>) -> &'a mut Section {
+    fn target<'a>(out: &'a mut Building, sect: &Option<String>) -> &'a mut Section {
         match sect {
             None => &mut out.defaults,
             Some(s) => out.sections.get_mut(s).expect("current section exists"),
@@ -269,8 +277,13 @@ pub fn parse_str(text: &str, file: &Arc<str>) -> Result<IniFile, Error> {
         }
     };
     rstrip_all(&mut out.defaults);
-    for (_, sec) in out.sections.iter_mut() {
-        rstrip_all(sec);
+    let mut sections = OMap::with_capacity(out.sections.len());
+    for (name, mut sec) in out.sections.into_entries() {
+        rstrip_all(&mut sec);
+        sections.push_unique(name, Arc::new(sec));
     }
-    Ok(out)
+    Ok(IniFile {
+        defaults: Arc::new(out.defaults),
+        sections,
+    })
 }
