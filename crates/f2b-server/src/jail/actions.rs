@@ -607,8 +607,6 @@ pub fn run(jail: Arc<Jail>, rx: Receiver<ActionMsg>) {
                 Err(_) => break,
             }
         }
-        // the Ban/Unban lines of a round go to a log file in one write
-        let _hold = crate::logging::hold();
         let mut a = jail.actions();
         let bancnt = if tickets.is_empty() {
             0
