@@ -129,7 +129,7 @@ impl Ctx {
         self.memo.forget(name);
         let base = f2b_ini::py::path_join(&self.basedir, name);
         for ext in [".conf", ".local"] {
-            self.loader.forget(&format!("{base}{ext}"));
+            self.loader.forget(&f2b_ini::py::concat(&[&base, ext]));
         }
         self.evicted.insert(name.to_string());
     }

@@ -353,7 +353,7 @@ pub fn fill_filter_stream(
                 .filter(|r| !r.is_empty())
                 .map(Value::str)
                 .collect();
-            let name = Value::str(format!("add{opt}"));
+            let name = Value::Str(f2b_ini::py::concat(&["add", opt]));
             if multi.len() > 1 {
                 stream.push(cmd(vec![
                     Value::str("multi-set"),

@@ -103,7 +103,10 @@ impl Loader {
             .filter(|n| !n.starts_with('.') && n.ends_with(ext))
             .collect();
         names.sort();
-        names.into_iter().map(|n| format!("{dir}/{n}")).collect()
+        names
+            .into_iter()
+            .map(|n| py::concat(&[dir, "/", &n]))
+            .collect()
     }
 
     /// `_expandConfFilesWithLocal`: every file followed by its `.local` sibling if that
@@ -143,7 +146,7 @@ impl Loader {
         self.diags.push(
             Level::Info,
             LOGGER_INC,
-            format!("  Loading files: [{}]", py_repr_str(path)),
+            py::concat(&["  Loading files: [", &py_repr_str(path), "]"]),
         );
         let parsed = match read_file(path) {
             Err(_) => None,
@@ -264,13 +267,13 @@ impl Loader {
         self.diags.push(
             Level::Info,
             LOGGER,
-            format!("Loading configs for {name} under {basedir} "),
+            py::concat(&["Loading configs for ", name, " under ", basedir, " "]),
         );
         let base = py::path_join(basedir, name);
-        let dir = format!("{base}.d");
-        let mut files = vec![format!("{base}.conf")];
+        let dir = py::concat(&[&base, ".d"]);
+        let mut files = vec![py::concat(&[&base, ".conf"])];
         files.extend(self.glob_ext(&dir, ".conf"));
-        files.push(format!("{base}.local"));
+        files.push(py::concat(&[&base, ".local"]));
         files.extend(self.glob_ext(&dir, ".local"));
         files.retain(|f| self.exists(f));
         if files.is_empty() {

@@ -60,16 +60,27 @@ pub fn lower(s: &str) -> String {
     }
 }
 
+/// Concatenation of the parts (cheaper than `format!`).
+pub fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
 /// `os.path.join(a, b)` for POSIX paths.
 pub fn path_join(a: &str, b: &str) -> String {
     if b.starts_with('/') || a.is_empty() {
         return b.to_string();
     }
-    if a.ends_with('/') {
-        format!("{a}{b}")
-    } else {
-        format!("{a}/{b}")
+    let mut out = String::with_capacity(a.len() + b.len() + 1);
+    out.push_str(a);
+    if !a.ends_with('/') {
+        out.push('/');
     }
+    out.push_str(b);
+    out
 }
 
 /// `os.path.dirname(p)` for POSIX paths.
