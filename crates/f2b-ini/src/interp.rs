@@ -50,7 +50,7 @@ fn section_ref(name: &str) -> Option<(&str, &str)> {
     Some((s, o))
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     fn some(&self, out: &mut String, mut rest: &str, depth: usize) -> Result<(), Error> {
         if depth > MAX_DEPTH {
             return Err(Error::new(
@@ -107,9 +107,9 @@ impl Ctx<'_> {
                         )
                     })?;
                     if v.contains('%') {
-                        self.some(out, &v, depth + 1)?;
+                        self.some(out, v, depth + 1)?;
                     } else {
-                        out.push_str(&v);
+                        out.push_str(v);
                     }
                 }
                 _ => {
@@ -125,12 +125,12 @@ impl Ctx<'_> {
 
     /// The map lookup of `BasicInterpolationWithName`: `__name__`, then the chain
     /// vars → section → DEFAULT, then the `sec/opt` mapping of `_map_section_options`.
-    fn lookup(&self, var: &str, raw_name: &str) -> Option<String> {
+    fn lookup(&self, var: &str, raw_name: &str) -> Option<&'a str> {
         if var == "__name__" {
-            return Some(self.sec_name.to_string());
+            return Some(self.sec_name);
         }
         if let Some((v, _)) = self.cfg.lookup_chain(self.sec, self.vars, var) {
-            return Some(v.to_string());
+            return Some(v);
         }
         // upstream stores the mapping under the raw (not lower-cased) name, so it is
         // only found when the reference was written in lower case
@@ -139,20 +139,21 @@ impl Ctx<'_> {
         }
         let (s, o) = section_ref(raw_name)?;
         let sl = py::lower(s);
-        let from_default = || self.cfg.defaults().get(o).map(|x| x.value.clone());
+        let cfg = self.cfg;
+        let from_default = || cfg.defaults().get(o).map(|x| x.value.as_str());
         if sl == "default" {
             return from_default();
         }
         if sl == "known" {
             let known = format!("KNOWN/{}", self.sec_name);
-            return match self.cfg.raw_in_section(&known, o) {
-                Some(Some(x)) => Some(x.value.clone()),
+            return match cfg.raw_in_section(&known, o) {
+                Some(Some(x)) => Some(x.value.as_str()),
                 _ => from_default(),
             };
         }
-        match self.cfg.raw_in_section(s, o) {
+        match cfg.raw_in_section(s, o) {
             None => None,
-            Some(Some(x)) => Some(x.value.clone()),
+            Some(Some(x)) => Some(x.value.as_str()),
             Some(None) => from_default(),
         }
     }
