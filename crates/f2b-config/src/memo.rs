@@ -23,10 +23,18 @@ pub struct Memo {
 struct FileMemo {
     /// Lower-cased names referenced by `%(name)s` in the file, sorted.
     refs: Vec<String>,
+    /// A bit per (length, last byte) class of `refs`: most var names are in none.
+    mask: u64,
     /// Vars restricted to `refs`, and their small id (a file sees few).
     ids: Vec<(Vec<Option<String>>, u32)>,
     /// Per (vars id, section) slot: option -> value.
     hits: Vec<HashMap<String, Option<String>>>,
+}
+
+/// The bit of a name's (length, last byte) class in `FileMemo::mask`.
+fn name_bit(name: &str) -> u64 {
+    let last = name.as_bytes().last().copied().unwrap_or(0) as usize;
+    1 << ((name.len() * 7 + last) % 64)
 }
 
 /// Lower-cased names between `%(` and the next `)` in `v`.
@@ -70,8 +78,10 @@ impl Memo {
             }
             refs.sort();
             refs.dedup();
+            let mask = refs.iter().fold(0, |m, r| m | name_bit(r));
             let fm = FileMemo {
                 refs,
+                mask,
                 ..FileMemo::default()
             };
             self.files.insert(file.to_string(), fm);
@@ -81,6 +91,9 @@ impl Memo {
         // name wins), looking the names up in the sorted refs
         let mut key: Vec<Option<&str>> = vec![None; fm.refs.len()];
         for (k, v) in vars.iter().rev() {
+            if fm.mask & name_bit(k) == 0 {
+                continue;
+            }
             if let Ok(i) = fm.refs.binary_search_by(|r| r.as_str().cmp(k)) {
                 if key[i].is_none() {
                     key[i] = Some(v.as_str());
