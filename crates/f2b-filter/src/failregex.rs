@@ -4,6 +4,8 @@
 //! lines go back to the unmatched ones) and the group dictionary with `alt_*`
 //! merging.
 
+use std::sync::Arc;
+
 use crate::pyre::{Caps, Overflow, PyRegex};
 use crate::tags;
 
@@ -44,7 +46,8 @@ pub fn tuple_lines_buf(lines: &[TupleLine]) -> String {
 
 /// Group values of a match in group order (Python's `groupdict()`), possibly
 /// extended by merged `alt_*` values.
-pub type Groups = Vec<(String, Option<String>)>;
+/// Names are shared (`Arc<str>`): a dictionary is built for every match.
+pub type Groups = Vec<(Arc<str>, Option<String>)>;
 
 /// A compiled filter regex.
 #[derive(Debug, Clone)]
@@ -54,7 +57,9 @@ pub struct FRegex {
     /// The regex as configured (tags unexpanded).
     pub original: String,
     pub(crate) re: PyRegex,
-    alt: Vec<(usize, String)>,
+    /// Group names by index, shared by every [`Groups`] built.
+    names: Vec<Option<Arc<str>>>,
+    alt: Vec<(usize, Arc<str>)>,
     skip: Vec<usize>,
 }
 
@@ -103,8 +108,13 @@ impl FRegex {
         Ok(FRegex {
             original: regex.to_string(),
             expanded,
+            names: re
+                .group_names()
+                .iter()
+                .map(|n| n.as_deref().map(Arc::from))
+                .collect(),
             re,
-            alt: alt.into_iter().map(|(_, i, n)| (i, n)).collect(),
+            alt: alt.into_iter().map(|(_, i, n)| (i, Arc::from(n))).collect(),
             skip,
         })
     }
@@ -215,10 +225,10 @@ impl FRegex {
 
     /// `getGroups()`: the group dictionary, with `alt_*` merged.
     pub fn groups(&self, buf: &str, caps: &Caps) -> Groups {
-        let mut g: Groups = Vec::with_capacity(self.re.group_names().len() + self.alt.len());
-        for (i, n) in self.re.group_names().iter().enumerate() {
+        let mut g: Groups = Vec::with_capacity(self.names.len() + self.alt.len());
+        for (i, n) in self.names.iter().enumerate() {
             if let Some(n) = n {
-                g.push((n.clone(), caps.get(buf, i).map(str::to_string)));
+                g.push((Arc::clone(n), caps.get(buf, i).map(str::to_string)));
             }
         }
         for (i, target) in &self.alt {
@@ -281,7 +291,7 @@ mod tests {
         let buf = "u= r=bob 192.0.2.1\n";
         let hit = r.search(buf, &[]).unwrap().unwrap();
         let g = r.groups(buf, &hit.caps);
-        let user = g.iter().find(|(k, _)| k == "user").unwrap();
+        let user = g.iter().find(|(k, _)| &**k == "user").unwrap();
         assert_eq!(user.1.as_deref(), Some("bob"));
         assert_eq!(strip_num_suffix("user_1"), "user");
         assert_eq!(strip_num_suffix("user1"), "user1");

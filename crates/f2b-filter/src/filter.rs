@@ -40,19 +40,27 @@ impl FailData {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.groups
             .iter()
-            .find(|(k, _)| k == name)
+            .find(|(k, _)| &**k == name)
             .and_then(|(_, v)| v.as_deref())
     }
 
     fn set(&mut self, name: &str, v: Option<String>) {
-        match self.groups.iter_mut().find(|(k, _)| k == name) {
+        match self.groups.iter_mut().find(|(k, _)| &**k == name) {
             Some((_, cur)) => *cur = v,
-            None => self.groups.push((name.to_string(), v)),
+            None => self.groups.push((Arc::from(name), v)),
+        }
+    }
+
+    /// [`FailData::set`] with a shared name (no copy of it).
+    fn set_key(&mut self, name: Arc<str>, v: Option<String>) {
+        match self.groups.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, cur)) => *cur = v,
+            None => self.groups.push((name, v)),
         }
     }
 
     fn pop(&mut self, name: &str) -> Option<String> {
-        let i = self.groups.iter().position(|(k, _)| k == name)?;
+        let i = self.groups.iter().position(|(k, _)| &**k == name)?;
         self.groups.remove(i).1
     }
 
@@ -317,6 +325,7 @@ impl FilterBuilder {
             pref_matched: false,
             lb_org: false,
             keep_pref_groups: false,
+            keep_stripped: true,
             pref_groups: Vec::new(),
             resolver: None,
             helpers: Vec::new(),
@@ -611,6 +620,8 @@ pub struct Filter {
     lb_org: bool,
     /// Keep the prefregex groups of the last line ([`Filter::pref_groups`]).
     pub keep_pref_groups: bool,
+    /// Fill [`LineResult::stripped`] (fail2ban-regex prints it; a server does not).
+    pub keep_stripped: bool,
     pref_groups: Groups,
     resolver: Option<Resolver>,
     /// Matcher clones (own search caches) of the threads of `process_lines`.
@@ -679,6 +690,14 @@ impl Filter {
     pub fn process_line(&mut self, line: &str, now: f64) -> LineResult {
         let d = self.date_line(line, now);
         self.finish(d, None, now)
+    }
+
+    fn stripped(&self, t: &TupleLine) -> String {
+        if self.keep_stripped {
+            stripped(t)
+        } else {
+            String::new()
+        }
     }
 
     /// The shared regexes (for [`Matcher::prematch`] on other threads).
@@ -769,7 +788,8 @@ impl Filter {
                     let dd = self.date_detector.as_mut().expect("detector");
                     if let Some(d) = dd.get_time(line, &m, now) {
                         date = Some(d);
-                        self.last_time_text = text.to_string();
+                        self.last_time_text.clear();
+                        self.last_time_text.push_str(text);
                         self.last_date = Some(d);
                         self.last_date_int = dd.int_time(&m);
                     }
@@ -801,7 +821,7 @@ impl Filter {
                     }
                 } else if d < now - self.find_time {
                     return Dated::Done(LineResult {
-                        stripped: stripped(&tuple),
+                        stripped: self.stripped(&tuple),
                         ..Default::default()
                     });
                 }
@@ -902,7 +922,7 @@ impl Filter {
         now: f64,
     ) -> LineResult {
         let mut res = LineResult {
-            stripped: stripped(&tuple),
+            stripped: self.stripped(&tuple),
             ..Default::default()
         };
         // the line buffer; single-line: `org` stands for it until it changes
@@ -1095,7 +1115,7 @@ impl Filter {
                 let cur = std::mem::take(&mut fail.groups);
                 fail.groups = pre_groups.groups.clone();
                 for (k, v) in cur {
-                    fail.set(&k, v);
+                    fail.set_key(k, v);
                 }
             }
             let mlfid = fail.get("mlfid").map(str::to_string);
@@ -1172,14 +1192,21 @@ impl Filter {
                     }
                 }
             }
-            for (id, addr) in ids {
+            let n = ids.len();
+            for (k, (id, addr)) in ids.into_iter().enumerate() {
+                // the last id takes the data, the others a copy
+                let data = if k + 1 == n {
+                    std::mem::take(&mut fail)
+                } else {
+                    fail.clone()
+                };
                 res.failures.push(Failure {
                     regex: idx,
                     id,
                     addr,
                     time: date,
                     time_is_int,
-                    data: fail.clone(),
+                    data,
                 });
             }
             if !self.check_all_regex {
@@ -1223,7 +1250,7 @@ impl Filter {
             }
             for (k, v) in fail.groups.drain(..) {
                 if v.is_some() {
-                    g.set(&k, v);
+                    g.set_key(k, v);
                 }
             }
             fail = g;

@@ -926,7 +926,7 @@ impl App<'_> {
                         .data
                         .groups
                         .iter()
-                        .map(|(k, v)| match (k.as_str(), v, &users) {
+                        .map(|(k, v)| match (&**k, v, &users) {
                             ("users", None, Some(u)) => format!("'users': {u}"),
                             (_, Some(v), _) => format!("{}: {}", repr_str(k), repr_str(v)),
                             _ => format!("{}: None", repr_str(k)),

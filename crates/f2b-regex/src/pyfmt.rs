@@ -34,7 +34,7 @@ pub fn repr_str(s: &str) -> String {
 }
 
 /// `repr()` of a dict of optional strings (`None` for absent values).
-pub fn repr_dict(items: &[(String, Option<String>)]) -> String {
+pub fn repr_dict<K: AsRef<str>>(items: &[(K, Option<String>)]) -> String {
     let parts: Vec<String> = items
         .iter()
         .map(|(k, v)| {
@@ -42,7 +42,7 @@ pub fn repr_dict(items: &[(String, Option<String>)]) -> String {
                 Some(v) => repr_str(v),
                 None => "None".to_string(),
             };
-            format!("{}: {}", repr_str(k), v)
+            format!("{}: {}", repr_str(k.as_ref()), v)
         })
         .collect();
     format!("{{{}}}", parts.join(", "))
@@ -91,7 +91,7 @@ mod tests {
         assert_eq!(repr_str("a'b"), "\"a'b\"");
         assert_eq!(repr_str("a\nb"), "'a\\nb'");
         assert_eq!(
-            repr_dict(&[("mode".into(), Some("aggressive".into()))]),
+            repr_dict(&[("mode", Some("aggressive".to_string()))]),
             "{'mode': 'aggressive'}"
         );
         assert_eq!(quote_plus(b"a b/c"), "a+b%2Fc");

@@ -167,6 +167,7 @@ impl FilterPart {
                 Ok(mut f) => {
                     f.find_time = self.fail.max_time();
                     f.check_find_time = true;
+                    f.keep_stripped = false;
                     f.in_operation = self.in_operation;
                     self.matcher = Some(f);
                     // compiling left garbage and ran the regex compiler: give both back

@@ -258,6 +258,24 @@ impl Positions {
     }
 }
 
+/// Batches of at least this many lines have their searches spread over threads.
+const PARALLEL_MIN_LINES: usize = 128;
+
+/// Threads for a big batch's searches (the watcher's included): 1 unless the
+/// environment sets `F2B_SEARCH_THREADS`. More threads cost about a third more
+/// CPU in all, and only shorten a backlog on a machine with idle cores
+/// (docs/benchmarks.md), so a server does not take them by default.
+fn search_threads() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        std::env::var("F2B_SEARCH_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(1)
+            .clamp(1, 8)
+    })
+}
+
 fn handle_batch(jail: &Jail, batch: Vec<TailEvent>, positions: &mut Positions) -> bool {
     let mut to_ban = Vec::new();
     let mut caught_up = false;
@@ -272,11 +290,27 @@ fn handle_batch(jail: &Jail, batch: Vec<TailEvent>, positions: &mut Positions) -
             match ev {
                 TailEvent::Lines(b) => {
                     let mut last = None;
-                    for (text, _, end) in b.iter() {
-                        if !idle {
-                            process_line_at(jail, &mut f, text, n, &mut to_ban);
+                    if !idle && search_threads() > 1 && b.iter().count() >= PARALLEL_MIN_LINES {
+                        // a big batch (reading a log, a burst): the filter's
+                        // searches run on several threads, results in order
+                        let texts: Vec<&str> = b.iter().map(|(t, _, _)| t).collect();
+                        let results = match f.matcher() {
+                            Some(m) => m.process_lines(&texts, n, search_threads()),
+                            None => Vec::new(),
+                        };
+                        for res in results {
+                            if res.over_limit || !res.failures.is_empty() {
+                                handle_result(jail, &mut f, res, n, &mut to_ban);
+                            }
                         }
-                        last = Some(end);
+                        last = b.iter().last().map(|(_, _, end)| end);
+                    } else {
+                        for (text, _, end) in b.iter() {
+                            if !idle {
+                                process_line_at(jail, &mut f, text, n, &mut to_ban);
+                            }
+                            last = Some(end);
+                        }
                     }
                     if let Some(end) = last {
                         positions.entry(&b.path).pos = end;
@@ -444,7 +478,7 @@ fn handle_result(
         if f.fail.get(&ip).is_none() {
             for (k, v) in data.groups {
                 if let Some(v) = v {
-                    map.insert(k, serde_json::Value::String(v));
+                    map.insert(k.to_string(), serde_json::Value::String(v));
                 }
             }
         }
