@@ -635,7 +635,15 @@ impl App<'_> {
             .and_then(|v| v.parse::<usize>().ok())
             .map(|n| n.saturating_sub(1))
             .unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(0, |n| n.get().min(4) - 1)
+                // as many search threads as CPUs: this thread's share (dates and
+                // the stateful part) is small, and measured best (docs/benchmarks.md)
+                std::thread::available_parallelism().map_or(0, |n| {
+                    if n.get() > 1 {
+                        n.get().min(4)
+                    } else {
+                        0
+                    }
+                })
             });
         let single = self.filter.as_ref().is_some_and(|f| f.max_lines() == 1);
         if workers > 0 && single && self.o.out.is_none() {
