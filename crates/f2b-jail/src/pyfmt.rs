@@ -85,29 +85,7 @@ impl fmt::Display for PyNum {
 /// Python `repr(float)`: shortest round-trip digits, `.0` for integral
 /// values, exponent form outside `1e-4 <= |x| < 1e16`.
 pub fn py_float_repr(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    let ax = x.abs();
-    if ax != 0.0 && !(1e-4..1e16).contains(&ax) {
-        // Rust `{:e}` gives the shortest mantissa, e.g. `1.5e-5`; Python wants `1.5e-05`.
-        let s = format!("{x:e}");
-        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let (sign, digits) = match e.strip_prefix('-') {
-            Some(d) => ('-', d),
-            None => ('+', e),
-        };
-        return format!("{m}e{sign}{digits:0>2}");
-    }
-    let s = format!("{x}");
-    if s.contains('.') {
-        s
-    } else {
-        format!("{s}.0")
-    }
+    f2b_py::float_repr(x)
 }
 
 /// Upstream `MyTime.time2str`: local time `YYYY-MM-DD HH:MM:SS`, values at

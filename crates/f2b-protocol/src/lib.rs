@@ -91,7 +91,6 @@ mod beautify_stats;
 pub mod framing;
 mod pformat;
 pub mod pickle;
-mod printable;
 pub mod reply;
 pub mod request;
 pub mod value;

@@ -4,7 +4,8 @@
 //! Pretty printing (`pprint.pformat`) is [`Value::pformat`]; this module only
 //! knows the flat renderings.
 
-use crate::printable::PRINTABLE;
+pub use f2b_py::{repr_bytes, repr_str};
+use f2b_py::{repr_bytes_into, repr_str_into};
 use std::fmt::Write as _;
 
 /// A Python value as carried by fail2ban's pickled commands and replies.
@@ -283,99 +284,6 @@ fn write_seq(out: &mut String, open: &str, items: &[Value], close: &str, sort_di
         v.write_repr(out, sort_dicts);
     }
     out.push_str(close);
-}
-
-/// True when Python's `str.isprintable()` accepts `c` (Unicode 14.0 tables).
-pub(crate) fn is_printable(c: char) -> bool {
-    let c = c as u32;
-    PRINTABLE
-        .binary_search_by(|&(lo, hi)| {
-            if hi < c {
-                std::cmp::Ordering::Less
-            } else if lo > c {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        })
-        .is_ok()
-}
-
-/// Python's `repr()` of a `str`.
-pub fn repr_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    repr_str_into(s, &mut out);
-    out
-}
-
-fn repr_str_into(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (c as u32) < 0x7f => out.push(c),
-            c if is_printable(c) => out.push(c),
-            c if (c as u32) <= 0xff => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (c as u32) <= 0xffff => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
-        }
-    }
-    out.push(quote);
-}
-
-/// Python's `repr()` of a `bytes` object.
-pub fn repr_bytes(b: &[u8]) -> String {
-    let mut out = String::with_capacity(b.len() + 3);
-    repr_bytes_into(b, &mut out);
-    out
-}
-
-fn repr_bytes_into(b: &[u8], out: &mut String) {
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
-        b'"'
-    } else {
-        b'\''
-    };
-    out.push('b');
-    out.push(quote as char);
-    for &c in b {
-        match c {
-            b'\\' => out.push_str("\\\\"),
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c as char);
-            }
-            c if !(0x20..0x7f).contains(&c) => {
-                let _ = write!(out, "\\x{c:02x}");
-            }
-            c => out.push(c as char),
-        }
-    }
-    out.push(quote as char);
 }
 
 /// Python's `repr()` of a `float` (shortest round-trip digits, `r` format rules).

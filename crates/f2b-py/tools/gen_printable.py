@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Regenerates src/printable.rs: the code point ranges Python 3.11's str.isprintable()
-accepts (Unicode 14.0), used by Value::repr to decide between a literal and an escape."""
+accepts (Unicode 14.0), used by f2b_py::repr_str to decide between a literal and an escape."""
 import unicodedata
 
 ranges = []
