@@ -104,7 +104,7 @@ pub fn usage(caller: &str) -> String {
          and bans the corresponding IP addresses using firewall rules.\n\n",
         if server { "" } else { " <COMMAND>" }
     );
-    s.push_str(OPTIONS_HELP);
+    s.push_str(f2b_config::cmdline::OPTIONS_HELP);
     if !server {
         s.push_str("\nCommand:\n");
         s.push_str(protocol_help::PROTOCOL_TABLE);
@@ -113,30 +113,6 @@ pub fn usage(caller: &str) -> String {
     s.push_str("\nReport bugs to https://github.com/fail2ban/fail2ban/issues\n");
     s
 }
-
-const OPTIONS_HELP: &str = "Options:
-    -c, --conf <DIR>        configuration directory
-    -s, --socket <FILE>     socket path
-    -p, --pidfile <FILE>    pidfile path
-    --pname <NAME>          name of the process (main thread) to identify instance (default fail2ban-server)
-    --loglevel <LEVEL>      logging level
-    --logtarget <TARGET>    logging target, use file-name or stdout, stderr, syslog or sysout.
-    --syslogsocket auto|<FILE>
-    -d                      dump configuration. For debugging
-    --dp, --dump-pretty     dump the configuration using more human readable representation
-    -t, --test              test configuration (can be also specified with start parameters)
-    -i                      interactive mode
-    -v                      increase verbosity
-    -q                      decrease verbosity
-    -x                      force execution of the server (remove socket file)
-    -b                      start server in background (default)
-    -f                      start server in foreground
-    --async                 start server in async mode (for internal usage only, don't read configuration)
-    --timeout               timeout to wait for the server (for internal usage only, don't read configuration)
-    --str2sec <STRING>      convert time abbreviation format to seconds
-    -h, --help              display this help message
-    -V, --version           print the version (-V returns machine-readable short format)
-";
 
 /// Runs `fail2ban-client` with `argv` (including the program name); returns the
 /// exit code.

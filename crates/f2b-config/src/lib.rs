@@ -13,6 +13,7 @@
 
 #![deny(missing_docs)]
 
+pub mod cmdline;
 pub mod configurator;
 pub mod ctx;
 pub mod definit;
