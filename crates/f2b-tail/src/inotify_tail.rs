@@ -13,7 +13,7 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use inotify::{EventMask, Inotify, WatchDescriptor, WatchMask};
 
 use crate::runner::{Cmd, Runner};
-use crate::{Encoding, FileSource, LineSource, StartPos, TailEvent};
+use crate::TailEvent;
 
 /// How long the thread sleeps in `poll(2)` before looking at commands again.
 const WAKE: Duration = Duration::from_millis(50);
@@ -190,37 +190,4 @@ impl InotifyTail {
     }
 }
 
-impl LineSource for InotifyTail {
-    fn events(&self) -> &Receiver<TailEvent> {
-        &self.events
-    }
-
-    fn stop(&mut self) {
-        self.cmds = None;
-        // A reader thread blocked on a full queue wakes up when the receiver is gone.
-        self.events = crossbeam_channel::never();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl FileSource for InotifyTail {
-    fn add_file(&self, path: &Path, start: StartPos, encoding: Encoding) {
-        if let Some(c) = &self.cmds {
-            let _ = c.send(Cmd::Add(path.to_path_buf(), start, encoding));
-        }
-    }
-
-    fn remove_file(&self, path: &Path) {
-        if let Some(c) = &self.cmds {
-            let _ = c.send(Cmd::Remove(path.to_path_buf()));
-        }
-    }
-}
-
-impl Drop for InotifyTail {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+crate::runner::thread_source!(InotifyTail);

@@ -1,14 +1,13 @@
 //! The polling backend (upstream `filterpoll.py`): every interval, each file whose
 //! `(mtime, inode, size)` changed is read.
 
-use std::path::Path;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::runner::{Cmd, Runner};
-use crate::{Encoding, FileSource, LineSource, StartPos, TailEvent};
+use crate::TailEvent;
 
 /// Follows files by polling them from a background thread.
 pub struct PollingTail {
@@ -51,37 +50,4 @@ impl PollingTail {
     }
 }
 
-impl LineSource for PollingTail {
-    fn events(&self) -> &Receiver<TailEvent> {
-        &self.events
-    }
-
-    fn stop(&mut self) {
-        self.cmds = None;
-        // A reader thread blocked on a full queue wakes up when the receiver is gone.
-        self.events = crossbeam_channel::never();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl FileSource for PollingTail {
-    fn add_file(&self, path: &Path, start: StartPos, encoding: Encoding) {
-        if let Some(c) = &self.cmds {
-            let _ = c.send(Cmd::Add(path.to_path_buf(), start, encoding));
-        }
-    }
-
-    fn remove_file(&self, path: &Path) {
-        if let Some(c) = &self.cmds {
-            let _ = c.send(Cmd::Remove(path.to_path_buf()));
-        }
-    }
-}
-
-impl Drop for PollingTail {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+crate::runner::thread_source!(PollingTail);

@@ -110,3 +110,56 @@ impl Runner {
         }
     }
 }
+
+/// `LineSource`, `FileSource` and `Drop` for a follower type made of a command
+/// sender (`cmds`), an event receiver (`events`) and its thread (`thread`): the
+/// polling and inotify backends differ only in what their thread does.
+macro_rules! thread_source {
+    ($t:ty) => {
+        impl $crate::LineSource for $t {
+            fn events(&self) -> &crossbeam_channel::Receiver<$crate::TailEvent> {
+                &self.events
+            }
+
+            fn stop(&mut self) {
+                self.cmds = None;
+                // A reader thread blocked on a full queue wakes up when the receiver is gone.
+                self.events = crossbeam_channel::never();
+                if let Some(t) = self.thread.take() {
+                    let _ = t.join();
+                }
+            }
+        }
+
+        impl $crate::FileSource for $t {
+            fn add_file(
+                &self,
+                path: &std::path::Path,
+                start: $crate::StartPos,
+                encoding: $crate::Encoding,
+            ) {
+                if let Some(c) = &self.cmds {
+                    let _ = c.send($crate::runner::Cmd::Add(
+                        path.to_path_buf(),
+                        start,
+                        encoding,
+                    ));
+                }
+            }
+
+            fn remove_file(&self, path: &std::path::Path) {
+                if let Some(c) = &self.cmds {
+                    let _ = c.send($crate::runner::Cmd::Remove(path.to_path_buf()));
+                }
+            }
+        }
+
+        impl Drop for $t {
+            fn drop(&mut self) {
+                use $crate::LineSource as _;
+                self.stop();
+            }
+        }
+    };
+}
+pub(crate) use thread_source;
