@@ -72,22 +72,18 @@ fn renamed(a: &Ast, copy: usize) -> Option<Ast> {
         }
         Ast::Alternation(x) => Ast::Alternation(Box::new(Alternation {
             span: x.span,
-            asts: x
-                .asts
-                .iter()
-                .map(|a| renamed(a, copy))
-                .collect::<Option<_>>()?,
+            asts: renamed_all(&x.asts, copy)?,
         })),
         Ast::Concat(x) => Ast::Concat(Box::new(Concat {
             span: x.span,
-            asts: x
-                .asts
-                .iter()
-                .map(|a| renamed(a, copy))
-                .collect::<Option<_>>()?,
+            asts: renamed_all(&x.asts, copy)?,
         })),
         other => other.clone(),
     })
+}
+
+fn renamed_all(asts: &[Ast], copy: usize) -> Option<Vec<Ast>> {
+    asts.iter().map(|a| renamed(a, copy)).collect()
 }
 
 /// Keeps only the `yes` (or `no`) branch of conditional `n` inside `a`.

@@ -465,21 +465,7 @@ fn translate_mode(
     fancy: bool,
     relax: bool,
 ) -> Result<(String, bool), String> {
-    let mut t = Translator {
-        guard: None,
-        relax,
-        src: py.chars().collect(),
-        pos: 0,
-        out: String::with_capacity(py.len() + 16),
-        fancy,
-        needs_fancy: false,
-        multiline,
-        verbose: false,
-        last_quant: false,
-    };
-    if multiline {
-        t.out.push_str("(?m)");
-    }
+    let mut t = Translator::new(py, multiline, fancy, relax);
     t.run()?;
     Ok((t.out, t.needs_fancy))
 }
@@ -535,6 +521,25 @@ fn push_lit(out: &mut String, c: char) {
 }
 
 impl Translator {
+    fn new(py: &str, multiline: bool, fancy: bool, relax: bool) -> Translator {
+        let mut out = String::with_capacity(py.len() + 64);
+        if multiline {
+            out.push_str("(?m)");
+        }
+        Translator {
+            guard: None,
+            relax,
+            src: py.chars().collect(),
+            pos: 0,
+            out,
+            fancy,
+            needs_fancy: false,
+            multiline,
+            verbose: false,
+            last_quant: false,
+        }
+    }
+
     fn peek(&self, off: usize) -> Option<char> {
         self.src.get(self.pos + off).copied()
     }
@@ -1240,21 +1245,8 @@ impl GuardState {
 /// Translates `py` in guarded mode: the pattern for the linear engine and what
 /// to check on its matches; `None` when the pattern needs more than that.
 pub(crate) fn translate_guarded(py: &str, multiline: bool) -> Option<(String, GuardState)> {
-    let mut t = Translator {
-        guard: Some(Box::default()),
-        relax: false,
-        src: py.chars().collect(),
-        pos: 0,
-        out: String::with_capacity(py.len() + 64),
-        fancy: false,
-        needs_fancy: false,
-        multiline,
-        verbose: false,
-        last_quant: false,
-    };
-    if multiline {
-        t.out.push_str("(?m)");
-    }
+    let mut t = Translator::new(py, multiline, false, false);
+    t.guard = Some(Box::default());
     t.run().ok()?;
     let mut g = t.guard.take()?;
     g.finish();
