@@ -31,7 +31,7 @@ pub mod time;
 pub use configurator::{read_stream, read_stream_to, Configurator, ReadOutcome};
 pub use error::{Error, ErrorKind};
 pub use filter::{read_filter, FilterDef};
-pub use time::{seconds2str, str2seconds};
+pub use time::str2seconds;
 
 /// The upstream version we are compatible with (`fail2ban_version` in jails).
 pub const VERSION: &str = "1.0.2";

@@ -1,4 +1,4 @@
-//! Time abbreviations (`MyTime.str2seconds`, `MyTime.seconds2str` in
+//! Time abbreviations (`MyTime.str2seconds` in
 //! `server/mytime.py`): `10m`, `1h 30m`, `1d12h`, `1mo` (a float), `-1`.
 //!
 //! Upstream rewrites unit words into `*<seconds>` and evaluates the result as a
@@ -398,66 +398,6 @@ impl Parser {
     }
 }
 
-/// `MyTime.seconds2str`: a rounded, at most three-group rendering (`1y 3w 4d`,
-/// `2d 7h 15m`, `59m 50s`).
-pub fn seconds2str(sec: f64) -> String {
-    let mut r = String::new();
-    if sec >= 31536000.0 {
-        let mut s = (sec / 86400.0).round() as i64;
-        r += &format!("{}y ", s / 365);
-        s %= 365;
-        if s >= 7 {
-            r += &format!("{}w ", s / 7);
-            s %= 7;
-        }
-        if s != 0 {
-            r += &format!("{s}d ");
-        }
-    } else if sec >= 604800.0 {
-        let mut s = (sec / 3600.0).round() as i64;
-        r += &format!("{}w ", s / 168);
-        s %= 168;
-        if s >= 24 {
-            r += &format!("{}d ", s / 24);
-            s %= 24;
-        }
-        if s != 0 {
-            r += &format!("{s}h ");
-        }
-    } else if sec >= 86400.0 {
-        let mut s = (sec / 60.0).round() as i64;
-        r += &format!("{}d ", s / 1440);
-        s %= 1440;
-        if s >= 60 {
-            r += &format!("{}h ", s / 60);
-            s %= 60;
-        }
-        if s != 0 {
-            r += &format!("{s}m ");
-        }
-    } else if sec >= 3595.0 {
-        let mut s = (sec / 10.0).round() as i64;
-        r += &format!("{}h ", s / 360);
-        s %= 360;
-        if s >= 6 {
-            r += &format!("{}m ", s / 6);
-        }
-    } else {
-        let mut s = sec as i64;
-        if s >= 60 {
-            r += &format!("{}m ", s / 60);
-            s %= 60;
-        }
-        if s != 0 {
-            r += &format!("{s}s ");
-        } else if sec == 0.0 {
-            r = "0 ".into();
-        }
-    }
-    r.pop();
-    r
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,21 +424,5 @@ mod tests {
         }
         assert!(str2seconds_num("abc").is_err());
         assert!(str2seconds_num("1 2 3").is_err());
-    }
-
-    #[test]
-    fn rendering() {
-        for (s, v) in [
-            (86400.0 * 390.0, "1y 3w 4d"),
-            (86400.0 * 368.0, "1y 3d"),
-            (86400.0 * 2.0 + 3600.0 * 7.0 + 60.0 * 15.0, "2d 7h 15m"),
-            (86400.0 * 2.0 + 3599.0, "2d 1h"),
-            (3600.0 - 5.0, "1h"),
-            (3600.0 - 10.0, "59m 50s"),
-            (59.0, "59s"),
-            (0.0, "0"),
-        ] {
-            assert_eq!(seconds2str(s), v, "{s}");
-        }
     }
 }
