@@ -134,11 +134,6 @@ impl FRegex {
         self.re.is_linear()
     }
 
-    /// True when a backtracking regex runs guarded on the linear engine first.
-    pub fn is_guarded(&self) -> bool {
-        self.re.is_guarded()
-    }
-
     /// `search(buf)` when only the groups matter (no line split).
     pub fn search_caps(&self, buf: &str) -> Result<Option<Caps>, Overflow> {
         self.re.search(buf)

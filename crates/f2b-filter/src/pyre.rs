@@ -246,12 +246,6 @@ impl PyRegex {
         matches!(self.inner, Inner::Std(_))
     }
 
-    /// True when the backtracking pattern also has a guarded linear form
-    /// (see [`crate::guarded`]), used on ASCII lines.
-    pub fn is_guarded(&self) -> bool {
-        self.guarded.is_some()
-    }
-
     /// A `regex`-crate pattern that matches at least whatever this one matches
     /// (the pattern itself on the linear engine).
     pub fn superset_pattern(&self) -> Option<&str> {
