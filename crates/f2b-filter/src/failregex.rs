@@ -119,6 +119,11 @@ impl FRegex {
         })
     }
 
+    /// The `regex`-crate pattern it runs as (the Python one translated).
+    pub fn rust_pattern(&self) -> &str {
+        self.re.rust_pattern()
+    }
+
     /// True if the regex has a group of that name.
     pub fn has_group(&self, name: &str) -> bool {
         self.re.has_group(name)
@@ -139,9 +144,34 @@ impl FRegex {
         self.re.search(buf)
     }
 
+    /// [`FRegex::search_caps`] when a match is likely (see [`PyRegex::search_known`]).
+    pub fn search_caps_known(
+        &self,
+        buf: &str,
+        tail_end: Option<usize>,
+    ) -> Result<Option<Caps>, Overflow> {
+        self.re.search_known(buf, tail_end)
+    }
+
     /// `search(buf, orgLines)`.
     pub fn search(&self, buf: &str, org: &[TupleLine]) -> Result<Option<Hit>, Overflow> {
-        let Some(caps) = self.re.search(buf)? else {
+        self.search_hinted(buf, org, false)
+    }
+
+    /// [`FRegex::search`], with `likely` when a match is likely (see
+    /// [`PyRegex::search_known`]).
+    pub fn search_hinted(
+        &self,
+        buf: &str,
+        org: &[TupleLine],
+        likely: bool,
+    ) -> Result<Option<Hit>, Overflow> {
+        let found = if likely {
+            self.re.search_known(buf, None)?
+        } else {
+            self.re.search(buf)?
+        };
+        let Some(caps) = found else {
             return Ok(None);
         };
         Ok(Some(self.hit(caps, buf, org)))

@@ -494,7 +494,7 @@ fn pref_content<'b>(pref: &FRegex, full: &'b str, hit: &PrefHit) -> Option<&'b s
 fn pref_groups(pref: &FRegex, full: &str, hit: &PrefHit) -> Groups {
     match hit {
         PrefHit::Caps(c) => pref.groups(full, c),
-        PrefHit::Content(_) => match pref.search_caps(full) {
+        PrefHit::Content(s) => match pref.search_caps_known(full, Some(s + 1)) {
             Ok(Some(c)) => pref.groups(full, &c),
             _ => Vec::new(),
         },
@@ -569,7 +569,11 @@ impl Matcher {
             if cand.as_ref().is_some_and(|c| !c[i]) {
                 continue;
             }
-            let r = f.search_caps(buf);
+            // a candidate of the set is likely to match
+            let r = match cand {
+                Some(_) => f.search_caps_known(buf, None),
+                None => f.search_caps(buf),
+            };
             let groups = match &r {
                 Ok(Some(caps)) => Some(f.groups(buf, caps)),
                 _ => None,
@@ -1070,7 +1074,7 @@ impl Filter {
             });
             let found = match known {
                 Some(r) => r.map(|o| o.map(|caps| m.fail[idx].hit(caps, b, org))),
-                None => m.fail[idx].search(b, org),
+                None => m.fail[idx].search_hinted(b, org, m.fail_set.is_some()),
             };
             let hit = match found {
                 Err(_) => return Outcome::Overflow,

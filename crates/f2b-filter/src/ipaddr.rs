@@ -121,8 +121,14 @@ pub fn normalize(text: &str, cidr: Cidr) -> Addr {
                 Some(p) => (mask4(a, p), p),
                 None => (a, 32),
             };
+            // a parsed dotted quad has no leading zeros: it prints as it reads
+            let text = if plen_req.is_none() {
+                s
+            } else {
+                text4(a, plen)
+            };
             return Addr {
-                text: text4(a, plen),
+                text,
                 ip: Some(IpAddr::V4(a)),
                 plen,
             };
@@ -188,6 +194,8 @@ mod tests {
         let cases: &[(&str, Cidr, &str)] = &[
             ("192.0.2.1", Cidr::Fam4, "192.0.2.1"),
             ("999.0.2.1", Cidr::Fam4, "999.0.2.1"),
+            ("192.0.2.01", Cidr::Fam4, "192.0.2.01"),
+            ("10.0.0.1", Cidr::Unspec, "10.0.0.1"),
             ("2001:DB8::1", Cidr::Fam6, "2001:db8::1"),
             ("::ffff:192.0.2.1", Cidr::Fam6, "192.0.2.1"),
             ("192.0.2.7", Cidr::Plen(24), "192.0.2.0/24"),

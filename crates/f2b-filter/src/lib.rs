@@ -16,6 +16,7 @@
 
 pub mod datedetector;
 pub mod datetemplate;
+mod direct;
 mod distribute;
 pub mod failregex;
 mod fastdate;

@@ -66,13 +66,20 @@ fn has_dotall_flag(rust: &str) -> bool {
     })
 }
 
-/// A spare `CaptureLocations` for the ASCII automaton; a clone starts empty.
+/// A spare `CaptureLocations` for the ASCII automaton and its direct
+/// backtracker ([`crate::direct`]); a clone starts with empty search state.
 #[derive(Default)]
-pub(crate) struct LocsCache(std::sync::Mutex<Option<regex::bytes::CaptureLocations>>);
+pub(crate) struct LocsCache {
+    locs: std::sync::Mutex<Option<regex::bytes::CaptureLocations>>,
+    direct: crate::direct::Direct,
+}
 
 impl Clone for LocsCache {
     fn clone(&self) -> Self {
-        LocsCache::default()
+        LocsCache {
+            locs: Default::default(),
+            direct: self.direct.clone(),
+        }
     }
 }
 
@@ -280,6 +287,34 @@ impl PyRegex {
     /// Python's `search(hay, pos)`: look-behind and `\b` see text before `pos`,
     /// `^` matches only at 0.
     pub fn search_at(&self, hay: &str, pos: usize) -> Result<Option<Caps>, Overflow> {
+        self.search_imp(hay, pos, None)
+    }
+
+    /// [`PyRegex::search`] when a match is likely (a `RegexSet` said so):
+    /// on ASCII text the captures engine then runs without the DFA's pass
+    /// first (see [`crate::direct`]). `tail_end` is where the match of the
+    /// [`content_tail`] form ends, when known ([`PyRegex::tail_group_start`]
+    /// plus one). The result is [`PyRegex::search`]'s.
+    pub fn search_known(
+        &self,
+        hay: &str,
+        tail_end: Option<usize>,
+    ) -> Result<Option<Caps>, Overflow> {
+        self.search_imp(hay, 0, Some(tail_end))
+    }
+
+    fn search_imp(
+        &self,
+        hay: &str,
+        pos: usize,
+        known: Option<Option<usize>>,
+    ) -> Result<Option<Caps>, Overflow> {
+        let spans =
+            |re: &regex::bytes::Regex, cache: &LocsCache, b: &[u8], end: Option<usize>| match known
+            {
+                Some(e) if pos == 0 => read_spans_known(re, cache, b, end.or(e).unwrap_or(b.len())),
+                _ => read_spans(re, cache, b, pos),
+            };
         let ascii = match &self.ascii {
             Some(a) if hay.is_ascii() => Some(a),
             _ => None,
@@ -291,7 +326,7 @@ impl PyRegex {
                     let text_end = b.len() - usize::from(b.last() == Some(&b'\n'));
                     if let Some((t, cache)) = &self.tail {
                         if pos == 0 && memchr_nl(&b[..text_end]).is_none() {
-                            let Some(mut spans) = read_spans(t, cache, b, pos) else {
+                            let Some(mut spans) = spans(t, cache, b, None) else {
                                 return Ok(None);
                             };
                             if let Some(Some(whole)) = spans.first_mut() {
@@ -303,7 +338,8 @@ impl PyRegex {
                             return Ok(Some(Caps { spans }));
                         }
                     }
-                    return Ok(read_spans(a, &self.locs, b, pos).map(|spans| Caps { spans }));
+                    let end = Some(b.len());
+                    return Ok(spans(a, &self.locs, b, end).map(|spans| Caps { spans }));
                 }
                 let re = match re.get() {
                     Ok(r) => r,
@@ -319,7 +355,7 @@ impl PyRegex {
             Inner::Fancy(re, pre) => {
                 if let (Some(_), Some((g, cache))) = (ascii, &self.guarded) {
                     let b = hay.as_bytes();
-                    let Some(spans) = read_spans(&g.re, cache, b, pos) else {
+                    let Some(spans) = spans(&g.re, cache, b, Some(b.len())) else {
                         return Ok(None);
                     };
                     if g.check(b, &spans) {
@@ -420,7 +456,7 @@ fn read_spans(
     hay: &[u8],
     pos: usize,
 ) -> Option<Vec<Option<(usize, usize)>>> {
-    let mut guard = cache.0.try_lock().ok();
+    let mut guard = cache.locs.try_lock().ok();
     let mut own = None;
     let locs = match guard.as_deref_mut() {
         Some(slot) => slot.get_or_insert_with(|| re.capture_locations()),
@@ -428,6 +464,20 @@ fn read_spans(
     };
     re.captures_read_at(locs, hay, pos)?;
     Some((0..locs.len()).map(|i| locs.get(i)).collect())
+}
+
+/// [`read_spans`] from 0 when a match ending at or before `end` is likely: the
+/// backtracker alone where it applies ([`crate::direct`]).
+fn read_spans_known(
+    re: &regex::bytes::Regex,
+    cache: &LocsCache,
+    hay: &[u8],
+    end: usize,
+) -> Option<Vec<Option<(usize, usize)>>> {
+    match cache.direct.spans(re, hay, end) {
+        Some(r) => r,
+        None => read_spans(re, cache, hay, 0),
+    }
 }
 
 /// Exact IPv6 tail of fail2ban's `<HOST>`: the look-behind is always true there

@@ -1,0 +1,139 @@
+//! Captures of a start-anchored ASCII automaton without the lazy DFA's pass.
+//!
+//! `regex`'s captures search first runs the lazy DFA to find the match's span,
+//! then the bounded backtracker on that span. When the caller already knows
+//! that a match is likely (the `RegexSet` said so for a failregex, or the DFA
+//! found where the prefregex's content starts), the first pass is repeated
+//! work: for a pattern that can only match at the start, the backtracker run
+//! anchored at 0 finds the same leftmost-first match on its own. A pattern
+//! that is not always start-anchored is left to the usual path, as is a
+//! haystack too long for the backtracker's visited set.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use regex_automata::nfa::thompson::backtrack::{self, BoundedBacktracker};
+use regex_automata::nfa::thompson::{self};
+use regex_automata::util::captures::Captures;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
+
+/// Bits of the backtracker's visited set (states x haystack bytes): 4 Mbit
+/// (512 KiB, allocated as needed) covers lines of some thousand bytes on the
+/// stock filters' automata.
+const VISITED_BITS: usize = 4 << 20;
+
+type Spans = Vec<Option<(usize, usize)>>;
+
+/// The backtracker of one pattern (built on first use, shared by clones) and
+/// this clone's search state.
+pub(crate) struct Direct {
+    bt: Arc<OnceLock<Option<BoundedBacktracker>>>,
+    cache: Mutex<Option<(backtrack::Cache, Captures)>>,
+}
+
+impl Default for Direct {
+    fn default() -> Direct {
+        Direct {
+            bt: Arc::new(OnceLock::new()),
+            cache: Mutex::new(None),
+        }
+    }
+}
+
+impl Clone for Direct {
+    /// Shares the automaton; the search state is per clone (per thread).
+    fn clone(&self) -> Direct {
+        Direct {
+            bt: Arc::clone(&self.bt),
+            cache: Mutex::new(None),
+        }
+    }
+}
+
+/// The backtracker for `pat` compiled as `pyre::ascii_regex` compiles it
+/// (Unicode off, bytes), if the pattern can only match at the start.
+fn build(pat: &str) -> Option<BoundedBacktracker> {
+    let bt = BoundedBacktracker::builder()
+        .configure(BoundedBacktracker::config().visited_capacity(VISITED_BITS))
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .thompson(
+            thompson::Config::new()
+                .utf8(false)
+                .nfa_size_limit(Some(64 << 20)),
+        )
+        .build(pat)
+        .ok()?;
+    bt.get_nfa().is_always_start_anchored().then_some(bt)
+}
+
+impl Direct {
+    /// The spans of `re`'s leftmost-first match in `hay` that starts at 0 and
+    /// ends at or before `end` (look-around still sees all of `hay`), as
+    /// `re.captures_read_at(hay, 0)` gives them when the match ends there.
+    /// `None`: this path does not apply; use the usual one.
+    pub(crate) fn spans(
+        &self,
+        re: &regex::bytes::Regex,
+        hay: &[u8],
+        end: usize,
+    ) -> Option<Option<Spans>> {
+        let bt = self.bt.get_or_init(|| build(re.as_str())).as_ref()?;
+        if end > bt.max_haystack_len() {
+            return None;
+        }
+        let mut guard = self.cache.try_lock().ok()?;
+        let (cache, caps) = guard.get_or_insert_with(|| (bt.create_cache(), bt.create_captures()));
+        let input = Input::new(hay).span(0..end).anchored(Anchored::Yes);
+        bt.try_search(cache, &input, caps).ok()?;
+        if !caps.is_match() {
+            return Some(None);
+        }
+        Some(Some(
+            (0..caps.group_len())
+                .map(|i| caps.get_group(i).map(|s| (s.start, s.end)))
+                .collect(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Same spans as the `regex` crate's captures, on matching and failing
+    /// lines, for the shapes of the stock filters.
+    #[test]
+    fn same_spans_as_the_regex_crate() {
+        let pats = [
+            r"^Failed (?:(?P<nofail>publickey)|\S+) for (?P<user>.*?) from (?P<ip4>(?:\d{1,3}\.){3}\d{1,3})(?: port \d+)?(?: ssh\d*)?\s*(?:\n?\z)",
+            r"^(?P<a>x*)(?P<b>x*?)y\b",
+            r"^(?:(?P<p>a)|b)+c$",
+        ];
+        let hays = [
+            "Failed password for root from 10.0.0.1 port 22 ssh2\n",
+            "Failed publickey for a from b from 10.0.0.1\n",
+            "Failed password for root from 10.0.0.1 port x\n",
+            "xxxy z",
+            "xxxyz",
+            "ababbac",
+            "abab",
+            "",
+        ];
+        for p in pats {
+            let re = crate::pyre::ascii_regex(p).unwrap();
+            let d = Direct::default();
+            for h in hays {
+                let b = h.as_bytes();
+                let want = {
+                    let mut locs = re.capture_locations();
+                    re.captures_read_at(&mut locs, b, 0)
+                        .map(|_| (0..locs.len()).map(|i| locs.get(i)).collect::<Spans>())
+                };
+                assert_eq!(d.spans(&re, b, b.len()), Some(want), "{p} on {h:?}");
+            }
+        }
+        // a pattern that may match later in the line is left to the usual path
+        let re = crate::pyre::ascii_regex(r"a(?P<x>b)").unwrap();
+        assert_eq!(Direct::default().spans(&re, b"xab", 3), None);
+    }
+}
