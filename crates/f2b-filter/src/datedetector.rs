@@ -64,6 +64,8 @@ pub struct DateDetector {
     /// The last `get_time`: (template, date text, now, result). Consecutive log
     /// lines mostly carry the same second.
     last_time: Option<(usize, String, u64, Option<f64>)>,
+    /// See [`DateDetector::minute_memo`].
+    minute: MinuteMemo,
 }
 
 fn char_before(line: &str, pos: usize) -> Option<char> {
@@ -90,6 +92,7 @@ impl DateDetector {
             exy: strptime::year_cent_re(now_year),
             lazy_defaults: true,
             last_time: None,
+            minute: MinuteMemo::default(),
         }
     }
 
@@ -362,6 +365,57 @@ impl DateDetector {
         self.templates[m.index].template.int_time()
     }
 
+    /// The time of a strptime match from the last one of the same minute: a
+    /// log has many lines per minute, and the full conversion (fields, local
+    /// time, year and day guesses) is the same for all of them but for the
+    /// seconds. A minute is memoised only when the conversion is linear over
+    /// it: its seconds 00 and 59 give times 59 s apart (no guess about today or
+    /// the year flips inside it, and no clock change, which happens on whole
+    /// minutes anyway). `None`: not applicable, convert in full.
+    fn minute_memo(&mut self, line: &str, m: &TimeMatch, now: f64) -> Option<Option<f64>> {
+        let t = &self.templates[m.index].template;
+        let (s0, s1) = t.second_span(&m.caps)?;
+        let (w0, w1) = m.caps.spans.first().copied().flatten()?;
+        let sec = line.get(s0..s1)?;
+        if sec.len() != 2 || !sec.bytes().all(|b| b.is_ascii_digit()) || s0 < w0 || s1 > w1 {
+            return None;
+        }
+        let v = f64::from((sec.as_bytes()[0] - b'0') * 10 + (sec.as_bytes()[1] - b'0'));
+        if v > 59.0 {
+            return None;
+        }
+        let (before, after) = (&line[w0..s0], &line[s1..w1]);
+        let memo = &mut self.minute;
+        if memo.set
+            && memo.index == m.index
+            && memo.now == now.to_bits()
+            && memo.before == before
+            && memo.after == after
+        {
+            return Some(memo.base.map(|b| b + v));
+        }
+        let tz = self.default_tz;
+        let base = t.get_date_sec(line, &m.caps, now, tz, Some("00"));
+        let end = t.get_date_sec(line, &m.caps, now, tz, Some("59"));
+        let linear = match (base, end) {
+            (Some(b), Some(e)) => e - b == 59.0,
+            (None, None) => true,
+            _ => false,
+        };
+        if !linear {
+            return None;
+        }
+        memo.set = true;
+        memo.index = m.index;
+        memo.now = now.to_bits();
+        memo.before.clear();
+        memo.before.push_str(before);
+        memo.after.clear();
+        memo.after.push_str(after);
+        memo.base = base;
+        Some(base.map(|b| b + v))
+    }
+
     /// `getTime(line, timeMatch)`: the time of a match, `None` if invalid.
     pub fn get_time(&mut self, line: &str, m: &TimeMatch, now: f64) -> Option<f64> {
         let text = m.caps.get(line, 0).unwrap_or("");
@@ -370,9 +424,11 @@ impl DateDetector {
                 return *r;
             }
         }
-        let r = self.templates[m.index]
-            .template
-            .get_date(line, &m.caps, now, self.default_tz);
+        let r = self.minute_memo(line, m, now).unwrap_or_else(|| {
+            self.templates[m.index]
+                .template
+                .get_date(line, &m.caps, now, self.default_tz)
+        });
         match &mut self.last_time {
             Some((i, t, n, r0)) => {
                 *i = m.index;
@@ -385,6 +441,18 @@ impl DateDetector {
         }
         r
     }
+}
+
+/// The last minute converted: template, "now", the match's text around
+/// its seconds, and the time of its second 00.
+#[derive(Debug, Clone, Default)]
+struct MinuteMemo {
+    set: bool,
+    index: usize,
+    now: u64,
+    before: String,
+    after: String,
+    base: Option<f64>,
 }
 
 trait ReplaceDate {
@@ -462,5 +530,42 @@ mod tests {
         assert_eq!(m.caps.get("Aug 14 11:59:59 x", 1), Some(""));
         let e = DateDetector::with_patterns(2026, "^{DATE}").unwrap();
         assert_eq!(e.templates().len(), 17);
+    }
+    /// The same-minute memo gives the full conversion's result, also in the
+    /// minutes where the year or "today" guess flips (now = mid-minute) and
+    /// across a DST change.
+    #[test]
+    fn minute_memo_equals_full_conversion() {
+        setup();
+        // 2005-08-14 12:00:30 CEST; 2005-10-30 03:00 CEST -> 02:00 CET
+        for now in [1124013630.0, 1130634030.0, 1124013600.0] {
+            let mut memo = DateDetector::new(2026);
+            let mut n = 0;
+            for (fmt_i, fmt) in [
+                "Aug 14 %H:%M:%S",
+                "Aug 15 %H:%M:%S",
+                "Oct 30 %H:%M:%S",
+                "%H:%M:%S",
+            ]
+            .iter()
+            .enumerate()
+            {
+                for h in [0, 1, 2, 3, 11, 12, 23] {
+                    for mi in [0, 59] {
+                        for sec in [0, 1, 29, 30, 31, 58, 59] {
+                            let t = format!("{h:02}:{mi:02}:{sec:02}");
+                            let line = format!("{} host x[1]: y", fmt.replace("%H:%M:%S", &t));
+                            let m = memo.match_time(&line, now).unwrap();
+                            let full = &memo.templates()[m.index].template;
+                            let want = full.get_date(&line, &m.caps, now, None);
+                            let got = memo.get_time(&line, &m, now);
+                            assert_eq!(got, want, "{line} now={now} ({fmt_i})");
+                            n += 1;
+                        }
+                    }
+                }
+            }
+            assert!(n > 300);
+        }
     }
 }

@@ -361,6 +361,26 @@ impl DateTemplate {
         self.re().search_at(&line[..end], start).ok().flatten()
     }
 
+    fn keys(&self) -> &[Option<usize>] {
+        self.keys.get_or_init(|| {
+            strptime::KEYS
+                .iter()
+                .map(|k| self.re().group_index(k))
+                .collect()
+        })
+    }
+
+    /// The span of the seconds field (`%S`) of a match, for a strptime template.
+    pub(crate) fn second_span(&self, caps: &Caps) -> Option<(usize, usize)> {
+        match self.kind {
+            Kind::Pattern => {
+                let i = self.keys()[strptime::SECOND]?;
+                caps.spans.get(i).copied().flatten()
+            }
+            _ => None,
+        }
+    }
+
     /// `getDate`: the time of a match (`None` = invalid date).
     pub fn get_date(
         &self,
@@ -369,17 +389,26 @@ impl DateTemplate {
         now: f64,
         default_tz: Option<i32>,
     ) -> Option<f64> {
+        self.get_date_sec(line, caps, now, default_tz, None)
+    }
+
+    /// [`DateTemplate::get_date`] with the seconds field's text replaced by
+    /// `second` when given.
+    pub(crate) fn get_date_sec(
+        &self,
+        line: &str,
+        caps: &Caps,
+        now: f64,
+        default_tz: Option<i32>,
+        second: Option<&str>,
+    ) -> Option<f64> {
         match self.kind {
             Kind::Pattern => strptime::group_dict_strptime(
                 |k| {
-                    let keys = self.keys.get_or_init(|| {
-                        strptime::KEYS
-                            .iter()
-                            .map(|k| self.re().group_index(k))
-                            .collect()
-                    });
-                    let j = strptime::KEYS.iter().position(|x| *x == k)?;
-                    keys[j].and_then(|i| caps.get(line, i))
+                    if k == strptime::SECOND && second.is_some() {
+                        return second;
+                    }
+                    self.keys()[k].and_then(|i| caps.get(line, i))
                 },
                 now,
                 default_tz,

@@ -281,41 +281,56 @@ const FULL_MONTHS: [&str; 12] = [
 pub const KEYS: [&str; 14] = [
     "y", "Y", "m", "B", "b", "d", "H", "I", "p", "M", "S", "j", "z", "Z",
 ];
+// indices in KEYS
+const YEAR2: usize = 0;
+const YEAR: usize = 1;
+const MONTH: usize = 2;
+const MONTH_NAME: usize = 3;
+const MONTH_ABBR: usize = 4;
+const DAY: usize = 5;
+const HOUR: usize = 6;
+const HOUR12: usize = 7;
+const AMPM: usize = 8;
+const MINUTE: usize = 9;
+pub(crate) const SECOND: usize = 10;
+const JULIAN: usize = 11;
+const TZ_OFFSET: usize = 12;
+const TZ_NAME: usize = 13;
 
-/// `reGroupDictStrptime`: the matched fields (looked up by `get`) to epoch
+/// `reGroupDictStrptime`: the matched fields (`get(i)` gives field `KEYS[i]`) to epoch
 /// seconds. `now` is the current time, `default_tz` the `logtimezone` offset in
 /// minutes. `None` when the fields do not form a valid date (upstream's
 /// `ValueError`).
 pub fn group_dict_strptime<'a>(
-    get: impl Fn(&str) -> Option<&'a str>,
+    get: impl Fn(usize) -> Option<&'a str>,
     now: f64,
     default_tz: Option<i32>,
 ) -> Option<f64> {
-    let num = |k: &str| -> Option<Option<i64>> {
+    let num = |k: usize| -> Option<Option<i64>> {
         match get(k) {
             None => Some(None),
             Some(v) => v.trim().parse::<i64>().ok().map(Some),
         }
     };
     let mut year: Option<i64> = None;
-    if let Some(y) = num("y")? {
+    if let Some(y) = num(YEAR2)? {
         year = Some(if y <= 2000 { y + 2000 } else { y });
     }
-    if let Some(y) = num("Y")? {
+    if let Some(y) = num(YEAR)? {
         year = Some(y);
     }
-    let mut month = num("m")?;
-    if let Some(b) = get("B") {
+    let mut month = num(MONTH)?;
+    if let Some(b) = get(MONTH_NAME) {
         month = Some(FULL_MONTHS.iter().position(|m| m.eq_ignore_ascii_case(b))? as i64 + 1);
     }
-    if let Some(b) = get("b") {
+    if let Some(b) = get(MONTH_ABBR) {
         month = Some(MONTHS.iter().position(|m| m.eq_ignore_ascii_case(b))? as i64 + 1);
     }
-    let mut day = num("d")?;
-    let mut hour = num("H")?.unwrap_or(0);
-    if let Some(i) = num("I")? {
+    let mut day = num(DAY)?;
+    let mut hour = num(HOUR)?.unwrap_or(0);
+    if let Some(i) = num(HOUR12)? {
         hour = i;
-        let ampm = get("p").unwrap_or("").to_lowercase();
+        let ampm = get(AMPM).unwrap_or("").to_lowercase();
         if ampm.is_empty() || ampm == "am" {
             if hour == 12 {
                 hour = 0;
@@ -324,11 +339,11 @@ pub fn group_dict_strptime<'a>(
             hour += 12;
         }
     }
-    let minute = num("M")?.unwrap_or(0);
-    let second = num("S")?.unwrap_or(0);
-    let julian = num("j")?;
+    let minute = num(MINUTE)?.unwrap_or(0);
+    let second = num(SECOND)?.unwrap_or(0);
+    let julian = num(JULIAN)?;
     let mut tzoffset: Option<i32> = None;
-    for k in ["z", "Z"] {
+    for k in [TZ_OFFSET, TZ_NAME] {
         if let Some(z) = get(k) {
             tzoffset = Some(if z == "Z" || z == "UTC" || z == "GMT" {
                 0
