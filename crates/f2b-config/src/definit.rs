@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use f2b_ini::{split_conditional, Config, Level, OMap};
+use f2b_ini::{scan, split_conditional, Config, Level, OMap};
 use f2b_protocol::Value;
 
 use crate::ctx::{get_options_memo, py_str, to_vars, Ctx, OptSpec, OptType};
@@ -348,8 +348,7 @@ pub fn fill_filter_stream(
         }
         let text = || py_str(value).unwrap_or_default();
         if opt == "failregex" || opt == "ignoreregex" {
-            let multi: Vec<Value> = text()
-                .split('\n')
+            let multi: Vec<Value> = scan::split(&text(), b'\n')
                 .filter(|r| !r.is_empty())
                 .map(Value::str)
                 .collect();
@@ -385,7 +384,7 @@ pub fn fill_filter_stream(
                 value.clone(),
             ]));
         } else if opt == "journalmatch" {
-            for m in text().split('\n') {
+            for m in scan::split(&text(), b'\n') {
                 if m.is_empty() {
                     continue;
                 }

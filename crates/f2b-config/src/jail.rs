@@ -2,7 +2,7 @@
 //! first, filter options merged as `known/*`, then all options), its actions, and
 //! its part of the command stream.
 
-use f2b_ini::{py, Config, Level, OMap};
+use f2b_ini::{py, scan, Config, Level, OMap};
 use f2b_protocol::Value;
 
 use crate::ctx::{get_options, Ctx, DefVal, OptSpec, OptType};
@@ -280,7 +280,7 @@ impl JailReader {
                     }
                     let text = crate::ctx::py_str(value).unwrap_or_default();
                     let mut found = 0;
-                    for line in text.split('\n') {
+                    for line in scan::split(&text, b'\n') {
                         let (path, tail) = match line.rsplit_once(' ') {
                             Some((p, t)) => (p, t),
                             None => (line, "head"),
@@ -364,7 +364,7 @@ pub fn refers_to_known(cfg: &Config) -> bool {
     std::iter::once(cfg.defaults()).chain(sections).any(|sec| {
         sec.iter().any(|(_, o)| {
             let mut rest = o.value.as_str();
-            while let Some(p) = rest.find('%') {
+            while let Some(p) = scan::find(rest, b'%') {
                 rest = &rest[p + 1..];
                 let Some(r) = rest.strip_prefix('(') else {
                     continue;

@@ -11,7 +11,7 @@
 
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
-use f2b_ini::{Config, Vars};
+use f2b_ini::{scan, Config, Vars};
 
 /// Per-file caches of a reading context.
 #[derive(Debug, Default)]
@@ -41,13 +41,15 @@ fn name_bit(name: &str) -> u64 {
 fn collect_refs(v: &str, out: &mut Vec<String>) {
     let mut rest = v;
     // a byte search for `%`, then the `(`: faster than a substring search
-    while let Some(p) = rest.find('%') {
+    while let Some(p) = scan::find(rest, b'%') {
         if !rest[p + 1..].starts_with('(') {
             rest = &rest[p + 1..];
             continue;
         }
         rest = &rest[p + 2..];
-        let Some(e) = rest.find(')') else { return };
+        let Some(e) = scan::find(rest, b')') else {
+            return;
+        };
         out.push(f2b_ini::py::lower(&rest[..e]));
         rest = &rest[e..];
     }
@@ -100,7 +102,10 @@ impl Memo {
                 }
             }
         }
-        if key.iter().any(|v| v.is_some_and(|v| v.contains('%'))) {
+        if key
+            .iter()
+            .any(|v| v.is_some_and(|v| scan::contains(v, b'%')))
+        {
             return None;
         }
         if let Some(&(_, id)) = fm.ids.iter().find(|(k, _)| {

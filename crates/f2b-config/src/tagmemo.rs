@@ -20,7 +20,7 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>
 use std::hash::BuildHasher;
 use std::rc::Rc;
 
-use f2b_ini::OMap;
+use f2b_ini::{scan, OMap};
 
 use crate::tags::{substitute_recursive_tags, TagError};
 
@@ -97,7 +97,7 @@ impl Tpl {
         let mut text = String::with_capacity(t.len());
         let mut parts = Vec::new();
         let mut rest = t;
-        while let Some(p) = rest.bytes().position(|b| b == LEAD) {
+        while let Some(p) = scan::find(rest, LEAD) {
             text.push_str(&rest[..p]);
             let c = rest[p..].chars().next().expect("char boundary");
             parts.push((text.len(), Some((c as u32 - SENTINEL_BASE) as usize)));
@@ -178,7 +178,7 @@ pub fn substitute_shared<C, E>(
     let cacheable = sub.len() <= MAX_LEAVES
         && sub
             .iter()
-            .all(|(k, v)| !k.as_bytes().contains(&LEAD) && !v.as_bytes().contains(&LEAD));
+            .all(|(k, v)| !scan::contains(k, LEAD) && !scan::contains(v, LEAD));
     if !cacheable {
         return plain(sub, ignore, |t| addrepl(cx, t));
     }
@@ -289,11 +289,11 @@ fn template_run<C, E>(
     }
     let mut asked = Vec::new();
     let r = substitute_recursive_tags::<Abort>(&mut tpl, ignore, |t| {
-        if t.as_bytes().contains(&LEAD) {
+        if scan::contains(t, LEAD) {
             return Err(Abort::Pin(sentinels(t)));
         }
         let got = addrepl(cx, t).map_err(|_| Abort::Plain)?;
-        if got.as_ref().is_some_and(|g| g.as_bytes().contains(&LEAD)) {
+        if got.as_ref().is_some_and(|g| scan::contains(g, LEAD)) {
             return Err(Abort::Plain);
         }
         let given = match same {

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use f2b_ini::OMap;
+use f2b_ini::{scan, OMap};
 
 /// Upstream's `MAX_TAG_REPLACE_COUNT`.
 const MAX_TAG_REPLACE_COUNT: u32 = 25;
@@ -13,7 +13,7 @@ const MAX_TAG_REPLACE_COUNT: u32 = 25;
 fn find_tag(s: &str, from: usize) -> Option<(usize, usize, &str)> {
     let b = s.as_bytes();
     let mut i = from;
-    while let Some(off) = s[i..].find('<') {
+    while let Some(off) = scan::find(&s[i..], b'<') {
         let st = i + off;
         let mut j = st + 1;
         while j < b.len() && !matches!(b[j], b' ' | b'<' | b'>') {
@@ -37,7 +37,7 @@ fn replace_tag(value: &str, start: usize, tag: &str, repl: &str) -> String {
     // text is copied only up to each further occurrence
     let mut copied = start + tag.len() + 2;
     let mut from = copied;
-    while let Some(off) = value[from..].find('<') {
+    while let Some(off) = scan::find(&value[from..], b'<') {
         let at = from + off;
         let after = &value[at + 1..];
         if after.starts_with(tag) && after.as_bytes().get(tag.len()) == Some(&b'>') {
@@ -84,7 +84,7 @@ pub fn substitute_recursive_tags<E>(
                 continue;
             }
             let (tag, orgval) = tags.get_index(idx).expect("index in range");
-            if !orgval.contains('<') {
+            if !scan::contains(orgval, b'<') {
                 done[idx] = true;
                 continue;
             }
@@ -162,7 +162,7 @@ pub fn substitute_recursive_tags<E>(
             }
             // unchanged: every tag left is missing or ignored, and stays so (keys are
             // fixed, the fallback is cached), so later passes cannot change it either
-            if !changed || !new.as_deref().is_some_and(|v| v.contains('<')) {
+            if !changed || !new.as_deref().is_some_and(|v| scan::contains(v, b'<')) {
                 done[idx] = true;
             }
             if let Some(v) = new {

@@ -8,7 +8,7 @@ use crate::error::{Error, ErrorKind, Src};
 use crate::interp;
 use crate::omap::OMap;
 use crate::parse::{IniFile, Opt, Section};
-use crate::py;
+use crate::{py, scan};
 
 /// Caller-supplied overrides for one lookup (`vars=` of Python's `get`); keys must
 /// already be lower-cased (see [`lower_vars`]), values in Python `str()` form; a
@@ -248,7 +248,7 @@ impl Config {
         let Some((raw, src)) = self.lookup_chain(s, vars, &key) else {
             return Ok(None);
         };
-        if !raw.contains('%') {
+        if !scan::contains(raw, b'%') {
             return Ok(Some(raw.to_string()));
         }
         interp::interpolate(self, sec, s, vars, &key, raw)
@@ -264,7 +264,7 @@ impl Config {
         let (raw, src) = self
             .lookup_chain(s, vars, &key)
             .ok_or_else(|| no_option(&key, sec))?;
-        if !raw.contains('%') {
+        if !scan::contains(raw, b'%') {
             return Ok(raw.to_string());
         }
         interp::interpolate(self, sec, s, vars, &key, raw).map_err(|e| e.or_at(src))

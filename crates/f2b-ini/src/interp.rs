@@ -6,7 +6,7 @@ use crate::config::{Config, Vars};
 use crate::error::{Error, ErrorKind};
 use crate::loader::py_repr_str as repr;
 use crate::parse::Section;
-use crate::py;
+use crate::{py, scan};
 
 /// Python's `MAX_INTERPOLATION_DEPTH`.
 const MAX_DEPTH: usize = 10;
@@ -66,7 +66,7 @@ impl<'a> Ctx<'a> {
             ));
         }
         while !rest.is_empty() {
-            let Some(p) = rest.find('%') else {
+            let Some(p) = scan::find(rest, b'%') else {
                 out.push_str(rest);
                 return Ok(());
             };
@@ -80,7 +80,7 @@ impl<'a> Ctx<'a> {
                 }
                 Some('(') => {
                     // %\(([^)]+)\)s
-                    let close = rest[2..].find(')').map(|i| i + 2);
+                    let close = scan::find(&rest[2..], b')').map(|i| i + 2);
                     let name = match close {
                         Some(i) if i > 2 && rest[i + 1..].starts_with('s') => &rest[2..i],
                         _ => {
@@ -106,7 +106,7 @@ impl<'a> Ctx<'a> {
                             ),
                         )
                     })?;
-                    if v.contains('%') {
+                    if scan::contains(v, b'%') {
                         self.some(out, v, depth + 1)?;
                     } else {
                         out.push_str(v);

@@ -20,6 +20,7 @@ pub mod loader;
 mod omap;
 pub mod parse;
 pub mod py;
+pub mod scan;
 
 pub use config::{lower_vars, split_conditional, Config, Vars};
 pub use diag::{Diag, Diags, Level};

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::diag::{Diags, Level};
 use crate::error::{Error, ErrorKind};
 use crate::parse::{parse_str, IniFile};
-use crate::py;
+use crate::{py, scan};
 
 const LOGGER: &str = "fail2ban.configreader";
 const LOGGER_INC: &str = "fail2ban.configparserinc";
@@ -206,14 +206,14 @@ impl Loader {
             for (opt, list) in [("before", &mut before), ("after", &mut after)] {
                 let raw = inc.get(opt).or_else(|| parsed.defaults.get(opt));
                 let Some(raw) = raw else { continue };
-                let value = if raw.value.contains('%') {
+                let value = if scan::contains(&raw.value, b'%') {
                     // interpolated within this single file, like upstream's per-file parser
                     let c = single.get_or_insert_with(|| Config::from_file(&parsed));
                     c.get("INCLUDES", opt, &[])?
                 } else {
                     raw.value.clone()
                 };
-                for r in value.split('\n') {
+                for r in scan::split(&value, b'\n') {
                     let r = py::path_join(&dir, r);
                     if seen.contains(&r) {
                         continue;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Src};
 use crate::omap::OMap;
-use crate::py;
+use crate::{py, scan};
 
 /// One option value and where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,13 +49,13 @@ struct Building {
 
 /// Splits text into lines like Python's universal-newline text mode.
 fn lines(text: &str) -> Box<dyn Iterator<Item = &str> + '_> {
-    if !text.contains('\r') {
+    if !scan::contains(text, b'\r') {
         // the common case, split with the fast single-byte search
         let body = text.strip_suffix('\n').unwrap_or(text);
         if text.is_empty() {
             return Box::new(std::iter::empty());
         }
-        return Box::new(body.split('\n'));
+        return Box::new(scan::split(body, b'\n'));
     }
     let mut rest = text;
     Box::new(std::iter::from_fn(move || {
