@@ -3,7 +3,7 @@
 //! `F-CONTENT`, failregexes, the multi-line id cache (`F-MLFID`, `F-NOFAIL`,
 //! `F-MLFFORGET`, `F-MLFGAINED`) and the failure id.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -363,7 +363,8 @@ impl LazySet {
 /// (an ordered dict: insertion order decides what is evicted first).
 #[derive(Debug, Clone, Default)]
 struct MlfidCache {
-    map: HashMap<String, (u64, f64, FailData)>,
+    /// Keys come from log lines: a seeded hash (and at most 100 entries).
+    map: foldhash::HashMap<String, (u64, f64, FailData)>,
     order: VecDeque<(u64, String)>,
     seq: u64,
 }
@@ -939,9 +940,12 @@ impl Filter {
             self.lb_org = false;
             self.line_buffer.clone()
         } else {
-            self.line_buffer.clear();
+            // the buffer's allocation serves again
+            let mut v = std::mem::take(&mut self.line_buffer);
+            v.clear();
+            v.push(tuple);
             self.lb_org = true;
-            vec![tuple]
+            v
         };
         if let Outcome::Overflow =
             self.find_failure_inner(&org, date, no_date, time_is_int, pm.as_mut(), now, &mut res)

@@ -72,15 +72,63 @@ fn has_dotall_flag(rust: &str) -> bool {
 pub(crate) struct LocsCache {
     locs: std::sync::Mutex<Option<regex::bytes::CaptureLocations>>,
     direct: crate::direct::Direct,
+    /// Recent captures of the [`content_tail`] form by the text they cover
+    /// (see [`tail_spans_memo`]).
+    recent: std::sync::Mutex<std::collections::VecDeque<(Box<[u8]>, Spans)>>,
 }
+
+type Spans = Vec<Option<(usize, usize)>>;
 
 impl Clone for LocsCache {
     fn clone(&self) -> Self {
         LocsCache {
             locs: Default::default(),
             direct: self.direct.clone(),
+            recent: Default::default(),
         }
     }
+}
+
+/// Captures remembered per [`LocsCache`]: the prefixes of a log's lines repeat
+/// (one sshd session's lines share `host sshd[pid]: `).
+const RECENT: usize = 16;
+
+/// The captures of the [`content_tail`] form `t` whose match is known to end
+/// at `end`: the match is the first path (in priority order) through the
+/// part before the last group's one character `.` that ends at `end - 1`,
+/// and which paths those are depends on `hay[..end - 1]` and on what an
+/// assertion at `end - 1` sees there: on ASCII text, whether `hay[end - 1]` is
+/// a word byte (it is no newline: `.` took it). An earlier line with the same
+/// key had the same captures. The key leaves out the content's first byte,
+/// which differs between the lines of one session.
+fn tail_spans_memo(
+    t: &regex::bytes::Regex,
+    cache: &LocsCache,
+    hay: &[u8],
+    end: usize,
+) -> Option<Spans> {
+    let (&last, before) = hay.get(..end)?.split_last()?;
+    let word = u8::from(last.is_ascii_alphanumeric() || last == b'_');
+    let same = |k: &[u8]| k.len() == end && k[end - 1] == word && k[..end - 1] == *before;
+    if let Ok(recent) = cache.recent.try_lock() {
+        if let Some((_, s)) = recent.iter().find(|(k, _)| same(k)) {
+            return Some(s.clone());
+        }
+    }
+    let spans = read_spans_known(t, cache, hay, end)?;
+    // only a match that ends where it was said to is keyed by that text
+    if spans.first() == Some(&Some((0, end))) {
+        if let Ok(mut recent) = cache.recent.try_lock() {
+            if recent.len() == RECENT {
+                recent.pop_back();
+            }
+            let mut key = Vec::with_capacity(end);
+            key.extend_from_slice(before);
+            key.push(word);
+            recent.push_front((key.into(), spans.clone()));
+        }
+    }
+    Some(spans)
 }
 
 impl std::fmt::Debug for LocsCache {
@@ -326,7 +374,11 @@ impl PyRegex {
                     let text_end = b.len() - usize::from(b.last() == Some(&b'\n'));
                     if let Some((t, cache)) = &self.tail {
                         if pos == 0 && memchr_nl(&b[..text_end]).is_none() {
-                            let Some(mut spans) = spans(t, cache, b, None) else {
+                            let found = match known {
+                                Some(Some(e)) => tail_spans_memo(t, cache, b, e),
+                                _ => spans(t, cache, b, None),
+                            };
+                            let Some(mut spans) = found else {
                                 return Ok(None);
                             };
                             if let Some(Some(whole)) = spans.first_mut() {
@@ -1325,8 +1377,14 @@ mod tests {
             r"^(?P<mlfid>\s*(?:\S+\s+)?(?:[\[\(]?sshd(?:\[\d+\])?:?\s+)?)(?:(?:error|fatal): )?(?P<content>.+)$",
             r"^(?P<a>x*)(?P<b>x*)(?P<content>.+)$",
             r"(?P<p>a+)?(?P<content>.+)$",
+            r"^(?P<a>x)?(?P<b>y)?(?P<content>.+)$",
+            r"^(?P<a>x\b)?(?P<b>x)?(?P<content>.+)$",
         ];
         let hays = [
+            "xz\n",
+            "yz\n",
+            "xy\n",
+            "x-\n",
             " web01 sshd[1044]: Failed password for root\n",
             " web01 sshd[1044]: error: x\n",
             " web01 sshd[1044]: \n",
@@ -1349,6 +1407,20 @@ mod tests {
                 let a = fast.search(h).unwrap().map(|c| c.spans);
                 let b = full.search(h).unwrap().map(|c| c.spans);
                 assert_eq!(a, b, "{p} on {h:?}");
+            }
+            // the known-end path with its memo of recent prefixes: twice each,
+            // and lines sharing a prefix but not their content
+            for h in hays.iter().chain(hays.iter()).chain(&[
+                " web01 sshd[1044]: Failed x\n",
+                " web01 sshd[1044]: error: y\n",
+                " web01 sshd[1044]: e\n",
+            ]) {
+                let Some(Some(s)) = fast.tail_group_start(h) else {
+                    continue;
+                };
+                let a = fast.search_known(h, Some(s + 1)).unwrap().map(|c| c.spans);
+                let b = full.search(h).unwrap().map(|c| c.spans);
+                assert_eq!(a, b, "{p} on {h:?} (known end)");
             }
         }
         // dot-all or an escaped paren: no fast path
