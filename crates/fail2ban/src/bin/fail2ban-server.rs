@@ -4,6 +4,11 @@
 
 use f2b_server::options::{self, Parsed};
 
+// glibc malloc with a per-thread cache of small blocks for the busy threads: cheap
+// per line, and an idle server stays small (f2b-server's `alloc` module)
+#[global_allocator]
+static GLOBAL: f2b_server::alloc::ThreadCache = f2b_server::alloc::ThreadCache;
+
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
     let args = &argv[1..];
