@@ -1,18 +1,13 @@
-//! The `fail2ban-client` binary rebuilt from this crate alone (same allocator as
-//! `crates/fail2ban/src/bin/fail2ban-client.rs`), for profiling the `-d` path while
-//! the server crates are being changed: `cargo build --release -p f2b-client
-//! --example client`, then `F2B_CLIENT=target/release/examples/client
+//! `fail2ban-client` built from this crate alone, for profiling the `-d` path while
+//! other crates of the workspace (which the `fail2ban` package also builds) do not
+//! compile. The same as `crates/fail2ban/src/bin/fail2ban-client.rs`; to link it
+//! statically like that one: `cargo rustc --release -p f2b-client --example client --
+//! -C target-feature=+crt-static`, then `F2B_CLIENT=target/release/examples/client
 //! benches/config_dump.sh`.
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: f2b_client::alloc::ClientAlloc = f2b_client::alloc::ClientAlloc;
 
 fn main() {
-    let argv: Vec<String> = std::env::args().collect();
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut err = std::io::stderr();
-    let code = f2b_client::run(&argv, &mut out, &mut err);
-    drop(out);
-    std::process::exit(code);
+    f2b_client::main()
 }

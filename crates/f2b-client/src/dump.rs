@@ -19,29 +19,74 @@ const SPECIAL: [bool; 256] = {
     t
 };
 
-/// True when one of the 8 bytes of `w` needs attention (see [`SPECIAL`]); no false
-/// positives or negatives (the classic "has a byte less than / equal to" word tests).
-fn special_word(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
-    w & HIGH != 0
-        || w.wrapping_sub(0x20 * ONES) & !w & HIGH != 0
-        || has_zero(w ^ (0x7f * ONES))
-        || has_zero(w ^ (b'\\' as u64 * ONES))
-        || has_zero(w ^ (b'\'' as u64 * ONES))
-        || has_zero(w ^ (b'"' as u64 * ONES))
+/// Bit `k` set when byte `k` of the 16 is special (see [`SPECIAL`]).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn special_mask16(chunk: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86_64 baseline; the load reads exactly the 16 bytes.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr() as *const __m128i);
+        // signed: bytes >= 0x80 are negative, so "< 0x20" also catches non-ASCII
+        let ctl = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+        let del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+        let bs = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        let sq = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\'' as i8));
+        let dq = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let m = _mm_or_si128(
+            _mm_or_si128(ctl, del),
+            _mm_or_si128(bs, _mm_or_si128(sq, dq)),
+        );
+        _mm_movemask_epi8(m) as u32
+    }
+}
+
+/// Bit `k` set when byte `k` of the 16 is special (see [`SPECIAL`]).
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn special_mask16(chunk: &[u8; 16]) -> u32 {
+    chunk
+        .iter()
+        .enumerate()
+        .fold(0, |m, (k, &c)| m | (u32::from(SPECIAL[c as usize]) << k))
+}
+
+/// What a special byte becomes inside a repr quoted with `quote`.
+enum Esc {
+    /// Kept as it is (the other quote).
+    Keep,
+    /// Replaced by this escape.
+    Text(&'static str),
+    /// A control character: `\xNN`.
+    Hex,
+    /// Not ASCII: left to the full repr.
+    Unicode,
+}
+
+#[inline]
+fn escape(b: u8, quote: u8) -> Esc {
+    match b {
+        b'\\' => Esc::Text("\\\\"),
+        b'\n' => Esc::Text("\\n"),
+        b'\r' => Esc::Text("\\r"),
+        b'\t' => Esc::Text("\\t"),
+        b'"' if quote == b'"' => Esc::Text("\\\""),
+        b'\'' if quote == b'\'' => Esc::Text("\\'"),
+        b'"' | b'\'' => Esc::Keep,
+        b if b >= 0x80 => Esc::Unicode,
+        _ => Esc::Hex,
+    }
 }
 
 /// Index of the first byte of `b` at or after `from` that [`SPECIAL`] marks.
 fn next_special(b: &[u8], from: usize) -> Option<usize> {
     let mut i = from;
-    while i + 8 <= b.len() {
-        let w = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
-        if special_word(w) {
-            break;
+    while let Some(chunk) = b.get(i..i + 16) {
+        let m = special_mask16(chunk.try_into().expect("16 bytes"));
+        if m != 0 {
+            return Some(i + m.trailing_zeros() as usize);
         }
-        i += 8;
+        i += 16;
     }
     b[i..]
         .iter()
@@ -68,37 +113,45 @@ fn repr_ascii_str(s: &str, out: &mut String) -> bool {
     let start_len = out.len();
     out.reserve(s.len() + s.len() / 4 + 2);
     out.push(quote as char);
-    // from the first special byte on, byte by byte: escapes are dense in regexes
+    // text is copied up to each special byte, found 16 bytes at a time
     let mut last = 0;
-    for (i, &b) in bytes.iter().enumerate().skip(first) {
-        if !SPECIAL[b as usize] {
-            continue;
-        }
-        let esc = match b {
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            b'"' if quote == b'"' => "\\\"",
-            b'\'' if quote == b'\'' => "\\'",
-            b'"' | b'\'' => continue,
-            b if b >= 0x80 => {
-                out.truncate(start_len);
-                return false;
+    let mut put = |i: usize, out: &mut String| -> bool {
+        match escape(bytes[i], quote) {
+            Esc::Keep => return true,
+            Esc::Text(t) => {
+                out.push_str(&s[last..i]);
+                out.push_str(t);
             }
-            b => {
+            Esc::Hex => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
+                let b = bytes[i];
                 out.push_str(&s[last..i]);
                 out.push_str("\\x");
                 out.push(HEX[(b >> 4) as usize] as char);
                 out.push(HEX[(b & 15) as usize] as char);
-                last = i + 1;
-                continue;
             }
-        };
-        out.push_str(&s[last..i]);
-        out.push_str(esc);
+            Esc::Unicode => return false,
+        }
         last = i + 1;
+        true
+    };
+    let mut i = first;
+    while let Some(chunk) = bytes.get(i..i + 16) {
+        let mut m = special_mask16(chunk.try_into().expect("16 bytes"));
+        while m != 0 {
+            if !put(i + m.trailing_zeros() as usize, out) {
+                out.truncate(start_len);
+                return false;
+            }
+            m &= m - 1;
+        }
+        i += 16;
+    }
+    for k in i..bytes.len() {
+        if SPECIAL[bytes[k] as usize] && !put(k, out) {
+            out.truncate(start_len);
+            return false;
+        }
     }
     out.push_str(&s[last..]);
     out.push(quote as char);
@@ -158,11 +211,24 @@ mod tests {
         for special in [
             "'", "\"", "\\", "\n", "\x01", "\x1f", " ", "~", "\x7f", "é", "<",
         ] {
-            for at in 0..20 {
-                let s = format!("{}{special}{}", "a".repeat(at), "b".repeat(20 - at));
+            for at in 0..40 {
+                let s = format!("{}{special}{}", "a".repeat(at), "b".repeat(40 - at));
+                items.push(Value::str(s));
+                // and a second one further on, in the same or a later 16-byte block
+                let s = format!(
+                    "{}{special}x{special}{}",
+                    "a".repeat(at),
+                    "b".repeat(at % 7)
+                );
                 items.push(Value::str(s));
             }
         }
+        // dense escapes as in failregex values, long enough for several blocks
+        let re = r"^\s*(?:\S+ )?(?:kernel: \[ *\d+\.\d+\] )?(?:@vserver_\S+ )?<HOST> 'x' \t";
+        items.push(Value::str(re));
+        items.push(Value::str(format!("{re}\n{re}\"{re}")));
+        items.push(Value::str(format!("{re}é")));
+        items.push(Value::str(format!("{re}\x05{re}")));
         items.push(Value::Int(-5));
         items.push(Value::Bool(true));
         items.push(Value::None);

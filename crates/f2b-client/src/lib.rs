@@ -9,6 +9,7 @@
 
 #![deny(missing_docs)]
 
+pub mod alloc;
 pub mod cli;
 pub mod dump;
 mod protocol_help;
@@ -112,6 +113,18 @@ pub fn usage(caller: &str) -> String {
     }
     s.push_str("\nReport bugs to https://github.com/fail2ban/fail2ban/issues\n");
     s
+}
+
+/// The whole program: [`run`] on the process's arguments with buffered stdout, then
+/// exit with its code. The binary's `main` (and the profiling example's) calls this.
+pub fn main() -> ! {
+    let argv: Vec<String> = std::env::args().collect();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut err = std::io::stderr();
+    let code = run(&argv, &mut out, &mut err);
+    drop(out);
+    std::process::exit(code);
 }
 
 /// Runs `fail2ban-client` with `argv` (including the program name); returns the

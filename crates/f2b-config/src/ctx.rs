@@ -158,9 +158,10 @@ pub fn get_options(
     convert: bool,
 ) -> Result<OMap<Value>, Error> {
     let vars = to_vars(p_opts);
-    get_options_with(
+    get_options_memo(
         ctx,
         cfg,
+        None,
         sec,
         template,
         &|n| p_opts.contains_key(n),
@@ -170,32 +171,8 @@ pub fn get_options(
     )
 }
 
-/// [`get_options`] with the pre-set names given as a predicate and the vars ready.
-#[allow(clippy::too_many_arguments)]
-pub fn get_options_with(
-    ctx: &mut Ctx,
-    cfg: &Config,
-    sec: &str,
-    template: &[OptSpec],
-    preset: &dyn Fn(&str) -> bool,
-    vars: &[(String, String)],
-    should_exist: bool,
-    convert: bool,
-) -> Result<OMap<Value>, Error> {
-    get_options_memo(
-        ctx,
-        cfg,
-        None,
-        sec,
-        template,
-        preset,
-        vars,
-        should_exist,
-        convert,
-    )
-}
-
-/// [`get_options_with`]; with `shared = Some((file, id))` the lookups go through the
+/// [`get_options`] with the pre-set names given as a predicate and the vars ready; with
+/// `shared = Some((file, id))` the lookups go through the
 /// context's [`Memo`](crate::memo::Memo) for that (read-only, shared) file config,
 /// `id` being the id of `vars` there ([`Memo::vars_id`](crate::memo::Memo::vars_id)).
 #[allow(clippy::too_many_arguments)]
