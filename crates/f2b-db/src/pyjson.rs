@@ -61,19 +61,30 @@ fn write(out: &mut String, v: &Value) {
 
 fn write_str(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
+    // runs without a character to escape are copied whole (all escaped ones are ASCII)
+    let mut start = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
         }
+        out.push_str(&s[start..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            b => {
+                out.push_str("\\u00");
+                out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+                out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+            }
+        }
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
     out.push('"');
 }
 
@@ -181,5 +192,22 @@ mod tests {
             dumps(&v),
             "{\"matches\": [[\"\", \"Nov 25\", \" x\\t\\\"y\\\"\"], \"z\\u0001ü\"], \"failures\": 5, \"f\": 1.5, \"n\": null}"
         );
+    }
+
+    #[test]
+    fn string_escapes_are_python_json_ones() {
+        // json.dumps(s, ensure_ascii=False) for each s, as Python 3 prints them
+        for (s, want) in [
+            ("plain", r#""plain""#),
+            ("", r#""""#),
+            ("a\"b\\c", r#""a\"b\\c""#),
+            ("t\tn\nr\r", r#""t\tn\nr\r""#),
+            ("\u{8}\u{c}\u{0}\u{1f}\u{7f}", r#""\b\f\u0000\u001f\u{7f}""#),
+            ("ünï €\"", r#""ünï €\"""#),
+        ] {
+            let mut out = String::new();
+            write_str(&mut out, s);
+            assert_eq!(out, want.replace("\\u{7f}", "\u{7f}"), "{s:?}");
+        }
     }
 }

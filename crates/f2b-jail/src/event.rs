@@ -184,6 +184,18 @@ impl Event {
     }
 }
 
+/// The message of [`Event::Found`] (`[jail] Found <id> - <time>`), written without
+/// building the event (a busy watcher logs one per failure).
+pub fn found_message(out: &mut String, jail: &str, id: &IpAddr, time: f64) {
+    use fmt::Write;
+    out.push('[');
+    out.push_str(jail);
+    out.push_str("] Found ");
+    let _ = write!(out, "{id}");
+    out.push_str(" - ");
+    out.push_str(&time2str(time));
+}
+
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -250,6 +262,32 @@ impl fmt::Display for Event {
                     "[{jail}] Increase Ban {id} ({ban_count} # {dur} -> {end})"
                 )
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod found_tests {
+    use super::*;
+
+    #[test]
+    fn found_message_is_the_found_event_text() {
+        for (jail, ip, time) in [
+            ("sshd", "192.0.2.7", 1_700_000_000.25),
+            ("a-jail", "2001:db8::1", 1_700_000_059.0),
+            ("x", "10.0.0.1", 1_700_000_060.0),
+            ("x", "10.0.0.1", 1_699_999_999.999),
+            ("x", "host.example", 253_402_214_400.0),
+        ] {
+            let id = IpAddr::parse(ip);
+            let ev = Event::Found {
+                jail: jail.to_string(),
+                id: id.clone(),
+                time,
+            };
+            let mut s = String::new();
+            found_message(&mut s, jail, &id, time);
+            assert_eq!(s, ev.to_string());
         }
     }
 }

@@ -46,7 +46,7 @@ pub mod pyfmt;
 mod ticket;
 
 pub use banmanager::{AddBan, BanManager, UNBAN_MAX_PER_ROUND};
-pub use event::{Event, Level};
+pub use event::{found_message, Event, Level};
 pub use failmanager::FailManager;
 pub use ignore::{IgnoreEnv, IgnoreList, IgnoreRule, IgnoreVerdict};
 pub use increment::{BanFound, BanHistory, BanTimeExtra, DEFAULT_FORMULA};

@@ -4,7 +4,7 @@
 //! (`600` vs `600.0`), `MyTime.seconds2str` (`1h 30m`) and `MyTime.time2str`
 //! (local `YYYY-MM-DD HH:MM:SS`, capped at 9999-12-31 23:59:59).
 
-use chrono::{Local, LocalResult, TimeZone};
+use chrono::{Local, LocalResult, Offset, TimeZone, Timelike};
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -96,25 +96,38 @@ pub fn time2str(unix: f64) -> String {
         return MAX.into();
     }
     let secs = unix.floor() as i64;
-    // a busy jail formats the same second many times (`Found` lines): keep the last one
+    // a busy jail formats the same minute many times (`Found` lines): keep the text
+    // of the last minute ("YYYY-MM-DD HH:MM:") and the UTC second it starts at
     thread_local! {
         static LAST: std::cell::RefCell<(i64, String)> =
             const { std::cell::RefCell::new((i64::MIN, String::new())) };
     }
     if let Some(s) = LAST.with(|c| {
         let c = c.borrow();
-        (c.0 == secs).then(|| c.1.clone())
+        let d = secs.wrapping_sub(c.0);
+        (0..60).contains(&d).then(|| {
+            let mut s = String::with_capacity(19);
+            s.push_str(&c.1);
+            s.push(char::from(b'0' + (d / 10) as u8));
+            s.push(char::from(b'0' + (d % 10) as u8));
+            s
+        })
     }) {
         return s;
     }
-    let s = match Local.timestamp_opt(secs, 0) {
+    match Local.timestamp_opt(secs, 0) {
         LocalResult::Single(dt) | LocalResult::Ambiguous(dt, _) => {
-            dt.format("%Y-%m-%d %H:%M:%S").to_string()
+            let s = dt.format("%Y-%m-%d %H:%M:%S").to_string();
+            // the minute is cached only for offsets of whole minutes, so that its 60
+            // seconds share one local minute (tz transitions fall on whole minutes)
+            if dt.offset().fix().local_minus_utc() % 60 == 0 && s.len() == 19 {
+                let start = secs - i64::from(dt.second());
+                LAST.with(|c| *c.borrow_mut() = (start, s[..17].to_string()));
+            }
+            s
         }
         LocalResult::None => MAX.into(),
-    };
-    LAST.with(|c| *c.borrow_mut() = (secs, s.clone()));
-    s
+    }
 }
 
 /// Upstream `MyTime.seconds2str`: `1y 3w 4d`, `2d 7h 15m`, `1h`, `59m 50s`, `0`.
@@ -277,5 +290,25 @@ mod tests {
         assert_eq!(py_round(-2.5), -2);
         assert_eq!(py_round(2.4), 2);
         assert_eq!(time2str(1e300), "9999-12-31 23:59:59");
+    }
+
+    #[test]
+    fn time2str_minute_cache_gives_chrono_text() {
+        let direct = |t: f64| match Local.timestamp_opt(t.floor() as i64, 0) {
+            LocalResult::Single(dt) | LocalResult::Ambiguous(dt, _) => {
+                dt.format("%Y-%m-%d %H:%M:%S").to_string()
+            }
+            LocalResult::None => unreachable!(),
+        };
+        // walks over minute and hour edges, backwards steps and jumps
+        let mut t = 1_711_846_700.5; // 2024-03-31, a DST change in Europe
+        for step in [
+            1.0, 7.0, 13.0, 59.0, 60.0, -1.0, -61.0, 3599.0, 0.25, 86_401.0,
+        ] {
+            for _ in 0..200 {
+                t += step;
+                assert_eq!(time2str(t), direct(t), "{t}");
+            }
+        }
     }
 }

@@ -40,6 +40,23 @@ impl Level {
     /// `HEAVYDEBUG` (5), printed as `HEAVY`.
     pub const HEAVYDEBUG: Level = Level(5);
 
+    /// The name of a standard level without allocating (None for other numbers).
+    pub fn static_name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            50 => "CRITICAL",
+            40 => "ERROR",
+            30 => "WARNING",
+            25 => "NOTICE",
+            20 => "INFO",
+            18 => "MSG",
+            10 => "DEBUG",
+            7 => "TRACE",
+            5 => "HEAVY",
+            0 => "NOTSET",
+            _ => return None,
+        })
+    }
+
     /// Python's `logging.getLevelName` as patched by fail2ban (`#07-Lev.` for unnamed
     /// levels below 50).
     pub fn name(self) -> String {

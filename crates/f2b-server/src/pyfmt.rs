@@ -210,10 +210,74 @@ impl Format {
         for p in &self.pieces {
             match p {
                 Piece::Lit(s) => out.push_str(s),
-                Piece::Field(f) => render_field(f, attr(rec, &f.key, tc), out),
+                Piece::Field(f) => {
+                    if !render_direct(f, rec, tc, out) {
+                        render_field(f, attr(rec, &f.key, tc), out)
+                    }
+                }
             }
         }
     }
+}
+
+/// The fields of the usual formats (`%(asctime)s %(name)-24s[%(process)d]: …`)
+/// written straight into `out`, with the same text as [`render_field`]; false for
+/// anything else.
+fn render_direct(f: &Field, rec: &Record, tc: &mut TimeCache, out: &mut String) -> bool {
+    if f.prec.is_some() {
+        return false;
+    }
+    let s = match (f.conv, f.key.as_str()) {
+        (b's', "name") => rec.name,
+        (b's', "message" | "msg") => rec.message,
+        (b's', "levelname") => match rec.level.static_name() {
+            Some(n) => n,
+            None => return false,
+        },
+        (b's', "asctime") if f.width == 0 => {
+            let (t, us) = tc.local(rec.created);
+            let ms = (us / 1000).min(999);
+            out.push_str(t);
+            out.push(',');
+            for d in [ms / 100, ms / 10 % 10, ms % 10] {
+                out.push(char::from(b'0' + d as u8));
+            }
+            return true;
+        }
+        (b'd', "process") if f.width == 0 => {
+            let mut buf = [0u8; 10];
+            let mut i = buf.len();
+            let mut n = pid();
+            loop {
+                i -= 1;
+                buf[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            // ASCII digits
+            out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+            return true;
+        }
+        _ => return false,
+    };
+    let len = if f.width == 0 {
+        0
+    } else if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    };
+    let pad = f.width.saturating_sub(len);
+    if !f.left {
+        out.extend(std::iter::repeat(' ').take(pad));
+    }
+    out.push_str(s);
+    if f.left {
+        out.extend(std::iter::repeat(' ').take(pad));
+    }
+    true
 }
 
 fn render_field(f: &Field, val: Arg, out: &mut String) {
@@ -371,5 +435,43 @@ mod tests {
             strip_padding(" %(asctime)-15s %(thread)X %(levelname)-5.5s %(message)s"),
             " %(asctime)s %(thread)X %(levelname)s %(message)s"
         );
+    }
+
+    #[test]
+    fn direct_fields_render_like_the_generic_path() {
+        let formats = [
+            "%(asctime)s %(name)-24s[%(process)d]: %(levelname)-7s %(message)s",
+            "%(name)s[%(process)d]: %(levelname)s %(message)s",
+            "%(name)24s|%(levelname)7s|%(message)-30s|%(msg)s",
+            "%(levelname)-3s %(name)-2s %(message)5s",
+        ];
+        let recs = [
+            rec(
+                "fail2ban.filter",
+                Level::INFO,
+                "[sshd] Found 192.0.2.1 - 2024-01-01 00:00:00",
+            ),
+            rec("fail2ban.actions", Level::NOTICE, "[sshd] Ban 192.0.2.1"),
+            rec("fail2ban.jäil", Level(13), "ünïcode message"),
+            rec("fail2ban", Level::HEAVYDEBUG, ""),
+        ];
+        for fmt in formats {
+            let f = Format::parse(fmt);
+            for r in &recs {
+                let mut tc = TimeCache::default();
+                let mut direct = String::new();
+                f.render(r, &mut tc, &mut direct);
+                let mut generic = String::new();
+                for p in &f.pieces {
+                    match p {
+                        Piece::Lit(s) => generic.push_str(s),
+                        Piece::Field(fl) => {
+                            render_field(fl, attr(r, &fl.key, &mut tc), &mut generic)
+                        }
+                    }
+                }
+                assert_eq!(direct, generic, "{fmt}");
+            }
+        }
     }
 }

@@ -50,7 +50,8 @@ pub fn log_event(ev: &Event) {
         f2b_jail::Level::Warning => Level::WARNING,
     };
     if logging::enabled(lvl) {
-        let module = ev.logger().trim_start_matches("fail2ban.");
+        let logger = ev.logger();
+        let module = logger.strip_prefix("fail2ban.").unwrap_or(logger);
         logging::log(module, lvl, &ev.to_string());
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use f2b_jail::{Event, FailTicket, IpAddr, MatchLine};
+use f2b_jail::{FailTicket, IpAddr, MatchLine};
 use f2b_tail::{Encoding, FileSource, InotifyTail, LineSource, PollingTail, StartPos, TailEvent};
 
 use super::actions::log_event;
@@ -463,11 +463,10 @@ fn handle_result(
             continue;
         }
         if crate::logging::enabled(crate::logging::Level::INFO) {
-            log_event(&Event::Found {
-                jail: jail.name.clone(),
-                id: ip.clone(),
-                time: t,
-            });
+            // Event::Found's text, without building the event
+            let mut msg = String::with_capacity(64 + jail.name.len());
+            f2b_jail::found_message(&mut msg, &jail.name, &ip, t);
+            crate::logging::log("filter", crate::logging::Level::INFO, &msg);
         }
         let data = fl.data;
         let matches: Vec<MatchLine> = data
@@ -482,7 +481,7 @@ fn handle_result(
         if f.fail.get(&ip).is_none() {
             for (k, v) in data.groups {
                 if let Some(v) = v {
-                    map.insert(k.to_string(), serde_json::Value::String(v));
+                    map.insert(String::from(&*k), serde_json::Value::String(v));
                 }
             }
         }
