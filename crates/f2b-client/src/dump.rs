@@ -2,6 +2,7 @@
 //! repr, with a fast path for the common case (lists of printable-ASCII strings,
 //! ints, bools) that produces the same bytes without the Unicode table lookups.
 
+use f2b_ini::scan;
 use f2b_protocol::Value;
 
 /// Bytes a repr may have to escape: `\\`, both quotes, and everything outside
@@ -94,6 +95,30 @@ fn next_special(b: &[u8], from: usize) -> Option<usize> {
         .map(|p| i + p)
 }
 
+/// Escapes the special byte `s[i]` (copying the text since `last` first); false if
+/// it is not ASCII.
+#[inline(always)]
+fn put(s: &str, i: usize, quote: u8, last: &mut usize, out: &mut String) -> bool {
+    let b = s.as_bytes()[i];
+    match escape(b, quote) {
+        Esc::Keep => return true,
+        Esc::Text(t) => {
+            out.push_str(&s[*last..i]);
+            out.push_str(t);
+        }
+        Esc::Hex => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str(&s[*last..i]);
+            out.push_str("\\x");
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+        Esc::Unicode => return false,
+    }
+    *last = i + 1;
+    true
+}
+
 /// Appends the repr of an ASCII string; false (nothing appended) when `s` is not
 /// ASCII, which the caller leaves to the full Unicode-aware repr.
 fn repr_ascii_str(s: &str, out: &mut String) -> bool {
@@ -105,7 +130,9 @@ fn repr_ascii_str(s: &str, out: &mut String) -> bool {
         out.push('\'');
         return true;
     };
-    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+    // no quote before the first special byte
+    let rest = &s[first..];
+    let quote = if scan::contains(rest, b'\'') && !scan::contains(rest, b'"') {
         b'"'
     } else {
         b'\''
@@ -115,31 +142,11 @@ fn repr_ascii_str(s: &str, out: &mut String) -> bool {
     out.push(quote as char);
     // text is copied up to each special byte, found 16 bytes at a time
     let mut last = 0;
-    let mut put = |i: usize, out: &mut String| -> bool {
-        match escape(bytes[i], quote) {
-            Esc::Keep => return true,
-            Esc::Text(t) => {
-                out.push_str(&s[last..i]);
-                out.push_str(t);
-            }
-            Esc::Hex => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let b = bytes[i];
-                out.push_str(&s[last..i]);
-                out.push_str("\\x");
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push(HEX[(b & 15) as usize] as char);
-            }
-            Esc::Unicode => return false,
-        }
-        last = i + 1;
-        true
-    };
     let mut i = first;
     while let Some(chunk) = bytes.get(i..i + 16) {
         let mut m = special_mask16(chunk.try_into().expect("16 bytes"));
         while m != 0 {
-            if !put(i + m.trailing_zeros() as usize, out) {
+            if !put(s, i + m.trailing_zeros() as usize, quote, &mut last, out) {
                 out.truncate(start_len);
                 return false;
             }
@@ -148,7 +155,7 @@ fn repr_ascii_str(s: &str, out: &mut String) -> bool {
         i += 16;
     }
     for k in i..bytes.len() {
-        if SPECIAL[bytes[k] as usize] && !put(k, out) {
+        if SPECIAL[bytes[k] as usize] && !put(s, k, quote, &mut last, out) {
             out.truncate(start_len);
             return false;
         }

@@ -2,16 +2,28 @@
 //! values (failregex lists, action commands) for `<`, `%` and newlines many times, and
 //! `str::find(char)` uses a word-at-a-time loop that costs several times as much.
 
+/// Below this length a plain loop beats the vectorised search's set-up.
+const SHORT: usize = 16;
+
 /// Byte offset of the first `b` in `s`.
 #[inline]
 pub fn find(s: &str, b: u8) -> Option<usize> {
-    memchr::memchr(b, s.as_bytes())
+    find_bytes(s.as_bytes(), b)
+}
+
+#[inline]
+fn find_bytes(h: &[u8], b: u8) -> Option<usize> {
+    if h.len() < SHORT {
+        h.iter().position(|&c| c == b)
+    } else {
+        memchr::memchr(b, h)
+    }
 }
 
 /// True when `s` contains the byte `b`.
 #[inline]
 pub fn contains(s: &str, b: u8) -> bool {
-    memchr::memchr(b, s.as_bytes()).is_some()
+    find_bytes(s.as_bytes(), b).is_some()
 }
 
 /// `s.split(b as char)` for an ASCII byte `b`.
@@ -33,7 +45,7 @@ impl<'a> Iterator for Split<'a> {
     #[inline]
     fn next(&mut self) -> Option<&'a str> {
         let s = self.rest?;
-        match memchr::memchr(self.b, s.as_bytes()) {
+        match find_bytes(s.as_bytes(), self.b) {
             // `b` is ASCII, so both sides of it are char boundaries
             Some(i) => {
                 self.rest = Some(&s[i + 1..]);
@@ -53,7 +65,9 @@ mod tests {
 
     #[test]
     fn agrees_with_std() {
-        for s in [
+        // short and long haystacks (the search changes method at 16 bytes)
+        let long = "0123456789abcdef<%\né".repeat(3);
+        let cases = [
             "",
             "\n",
             "a",
@@ -63,8 +77,10 @@ mod tests {
             "é\nü\n",
             "<x>",
             "a<b<c",
-        ] {
-            for b in [b'\n', b'<', b'%'] {
+        ];
+        let suffixes = long.char_indices().map(|(i, _)| &long[i..]);
+        for s in cases.into_iter().chain(suffixes) {
+            for b in [b'\n', b'<', b'%', b'z'] {
                 let ours: Vec<_> = split(s, b).collect();
                 let std: Vec<_> = s.split(b as char).collect();
                 assert_eq!(ours, std, "{s:?} {b}");
