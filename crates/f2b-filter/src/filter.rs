@@ -508,6 +508,8 @@ fn pref_groups(pref: &FRegex, full: &str, hit: &PrefHit) -> Groups {
 /// depends on whether a line was prematched.
 #[derive(Debug, Default)]
 pub struct Prematch {
+    /// The line's search buffer (`tuple_lines_buf` of the line).
+    full: Option<String>,
     /// The prefregex search on the line, with its groups when it matched.
     pref: Option<(PrefSearched, Option<Groups>)>,
     /// The failregex buffer when it is the prefregex content (else the line).
@@ -554,6 +556,7 @@ impl Matcher {
             let r = pref_search(pref, &full);
             let Ok(Some(hit)) = r else {
                 pm.pref = Some((r, None));
+                pm.full = Some(full);
                 return Some(pm);
             };
             if let Some(c) = pref_content(pref, &full, &hit).filter(|c| !c.is_empty()) {
@@ -592,6 +595,7 @@ impl Matcher {
             let groups = any.then(|| pref_groups(pref, &full, &hit));
             pm.pref = Some((Ok(Some(hit)), groups));
         }
+        pm.full = Some(full);
         Some(pm)
     }
 }
@@ -973,7 +977,10 @@ impl Filter {
     ) -> Outcome {
         let m = Arc::clone(&self.m);
         let raw_mode = self.use_dns == "raw" || self.return_raw_host;
-        let full_buf = tuple_lines_buf(org);
+        let full_buf = match pm.as_deref_mut().and_then(|p| p.full.take()) {
+            Some(b) => b,
+            None => tuple_lines_buf(org),
+        };
         // the failregexes search `full_buf` until the buffer changes (content, matches)
         let mut full = true;
         let mut cur: Option<String> = None;
