@@ -124,6 +124,18 @@ impl FRegex {
         self.re.rust_pattern()
     }
 
+    /// True when the regex (or its superset pre-check) has an automaton for
+    /// ASCII text ([`FRegex::ascii_superset_match`] answers).
+    pub(crate) fn has_ascii(&self) -> bool {
+        self.re.ascii_superset_match(b"").is_some()
+    }
+
+    /// Does the [`FRegex::superset_pattern`] match ASCII `hay` (`None`: no
+    /// ASCII automaton).
+    pub(crate) fn ascii_superset_match(&self, hay: &[u8]) -> Option<bool> {
+        self.re.ascii_superset_match(hay)
+    }
+
     /// True if the regex has a group of that name.
     pub fn has_group(&self, name: &str) -> bool {
         self.re.has_group(name)

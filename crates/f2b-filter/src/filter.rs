@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::datedetector::DateDetector;
 use crate::failregex::{joined, stripped, tuple_lines_buf, FRegex, Groups, Hit, TupleLine};
+use crate::firstbyte::FirstByte;
 use crate::ipaddr::{self, Cidr};
 use crate::pyre::{Caps, Overflow, DEFAULT_BACKTRACK_LIMIT};
 use crate::{Error, ErrorKind};
@@ -273,17 +274,21 @@ impl FilterBuilder {
                 pats: p.iter().map(|s| s.to_string()).collect(),
                 cell: std::sync::OnceLock::new(),
             });
-            let ascii = pats.as_ref().and_then(|p| {
-                regex::bytes::RegexSetBuilder::new(p)
-                    .unicode(false)
-                    .size_limit(64 << 20)
-                    .dfa_size_limit(4 << 20)
-                    .build()
-                    .ok()
+            let ascii = pats.as_ref().map(|p| LazyAsciiSet {
+                pats: p.iter().map(|s| s.to_string()).collect(),
+                cell: std::sync::OnceLock::new(),
             });
             (set, ascii)
         } else {
             (None, None)
+        };
+        // every pattern needs its ASCII automaton to be asked on its own
+        let first_byte = match &fail_set_ascii {
+            Some(s) if fail.iter().all(FRegex::has_ascii) => {
+                let pats: Vec<&str> = s.pats.iter().map(String::as_str).collect();
+                FirstByte::new(&pats)
+            }
+            _ => None,
         };
         let year = self.now_year.unwrap_or_else(current_year);
         let date_detector = if self.no_date {
@@ -303,6 +308,7 @@ impl FilterBuilder {
                 pref,
                 fail_set,
                 fail_set_ascii,
+                first_byte,
                 fail,
                 ignore,
                 max_lines: self.maxlines,
@@ -350,6 +356,28 @@ impl LazySet {
         self.cell
             .get_or_init(|| {
                 regex::RegexSetBuilder::new(&self.pats)
+                    .size_limit(64 << 20)
+                    .dfa_size_limit(4 << 20)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+}
+
+/// The ASCII `RegexSet`, built on first use (unless [`FirstByte`] answers).
+#[derive(Clone)]
+struct LazyAsciiSet {
+    pats: Vec<String>,
+    cell: std::sync::OnceLock<Option<regex::bytes::RegexSet>>,
+}
+
+impl LazyAsciiSet {
+    fn get(&self) -> Option<&regex::bytes::RegexSet> {
+        self.cell
+            .get_or_init(|| {
+                regex::bytes::RegexSetBuilder::new(&self.pats)
+                    .unicode(false)
                     .size_limit(64 << 20)
                     .dfa_size_limit(4 << 20)
                     .build()
@@ -438,7 +466,9 @@ impl MlfidCache {
 pub struct Matcher {
     pref: Option<FRegex>,
     fail_set: Option<LazySet>,
-    fail_set_ascii: Option<regex::bytes::RegexSet>,
+    fail_set_ascii: Option<LazyAsciiSet>,
+    /// Asks the few failregexes a buffer's first byte allows instead of the set.
+    first_byte: Option<FirstByte>,
     fail: Vec<FRegex>,
     ignore: Vec<FRegex>,
     max_lines: usize,
@@ -520,12 +550,24 @@ pub struct Prematch {
 }
 
 impl Matcher {
-    /// Which failregexes can match `buf` at all (one linear pass; a test of
-    /// required literal prefixes instead was slower: it lets through lines on
-    /// which several captures searches then fail).
+    /// Which failregexes can match `buf` at all (their linear supersets): on
+    /// ASCII text the patterns its first byte allows, each asked on its own
+    /// ([`FirstByte`]), else one pass of the `RegexSet`. Either way exact:
+    /// a first-byte test alone lets through lines on which captures
+    /// searches then fail (it was slower).
     fn candidates(&self, buf: &str) -> Vec<bool> {
         let mut v = vec![false; self.fail.len()];
-        match (&self.fail_set_ascii, &self.fail_set) {
+        if let (Some(fb), true) = (&self.first_byte, buf.is_ascii()) {
+            let b = buf.as_bytes();
+            for i in fb.candidates(b.first().copied()) {
+                v[i] = self.fail[i].ascii_superset_match(b).unwrap_or(true);
+            }
+            return v;
+        }
+        match (
+            self.fail_set_ascii.as_ref().and_then(LazyAsciiSet::get),
+            &self.fail_set,
+        ) {
             (Some(a), _) if buf.is_ascii() => {
                 a.matches(buf.as_bytes()).iter().for_each(|i| v[i] = true)
             }
@@ -1302,5 +1344,51 @@ impl Filter {
             self.mlfid_cache.store(mlfid, &fail);
         }
         fail
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first-byte candidates are the `RegexSet`'s, on lines that start
+    /// like each pattern, like none, or are empty.
+    #[test]
+    fn first_byte_candidates_equal_the_set() {
+        let fails = [
+            r"^Failed \S+ for (?P<cond_inv>invalid user )?<F-USER>(?P<cond_user>\S+)|(?(cond_inv)(?:(?! from ).)*?|[^:]+)</F-USER> from <HOST>(?: port \d+)?(?: ssh\d*)?(?(cond_user): |(?:(?:(?! from ).)*)$)",
+            r"^[iI](?:llegal|nvalid) user .*? from <HOST>\s*$",
+            r"^(?:error|fatal): x <HOST>",
+            r"user <F-USER>\S+</F-USER> from <HOST>",
+            r"^\S+ from <HOST>",
+            r"^(?:Connection closed|Disconnected)(?: by)? <HOST>$",
+            r"^$|^x <HOST>",
+        ];
+        let f = FilterBuilder::new().failregexes(&fails).build().unwrap();
+        let with = (*f.m).clone();
+        assert!(with.first_byte.is_some());
+        let mut without = with.clone();
+        without.first_byte = None;
+        let lines = [
+            "Failed password for root from 10.0.0.1 port 22 ssh2\n",
+            "Failed password for invalid user a from b from 10.0.0.1\n",
+            "failed x\n",
+            "Invalid user bob from 10.0.0.2\n",
+            "illegal user bob from 10.0.0.2 \n",
+            "error: x 10.0.0.3\n",
+            "fatal: y\n",
+            "some user joe from 10.0.0.4\n",
+            "joe from 10.0.0.5\n",
+            "Connection closed by 10.0.0.6\n",
+            "Disconnected 10.0.0.7\n",
+            "x 10.0.0.8\n",
+            "\n",
+            "",
+            " Failed password for root from 10.0.0.1\n",
+        ];
+        for l in lines {
+            assert_eq!(with.candidates(l), without.candidates(l), "{l:?}");
+        }
+        assert!(with.candidates("Invalid user bob from 10.0.0.2\n")[1]);
     }
 }

@@ -21,6 +21,7 @@ mod distribute;
 pub mod failregex;
 mod fastdate;
 pub mod filter;
+mod firstbyte;
 mod guarded;
 pub mod ipaddr;
 pub mod localtime;

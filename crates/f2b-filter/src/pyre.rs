@@ -468,6 +468,12 @@ impl PyRegex {
         Some(t.find(b).map(|m| m.end() - 1))
     }
 
+    /// Does [`PyRegex::superset_pattern`] match ASCII `hay` (`None`: there is
+    /// no ASCII automaton).
+    pub(crate) fn ascii_superset_match(&self, hay: &[u8]) -> Option<bool> {
+        self.ascii.as_ref().map(|a| a.is_match(hay))
+    }
+
     /// Python's `search(hay) is not None`.
     pub fn is_match(&self, hay: &str) -> Result<bool, Overflow> {
         if let Some(a) = self.ascii.as_ref().filter(|_| hay.is_ascii()) {
