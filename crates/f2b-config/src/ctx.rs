@@ -187,19 +187,21 @@ pub fn get_options_memo(
     should_exist: bool,
     convert: bool,
 ) -> Result<OMap<Value>, Error> {
-    let mut values = OMap::new();
+    let mut values = OMap::with_capacity(template.len());
+    let no_section = sec != "DEFAULT" && !cfg.has_section(sec);
+    let names = shared.map_or(0, |_| crate::memo::names_mask(vars));
     for &(ty, name, default) in template {
         if preset(name) {
             continue;
         }
-        let got = if sec != "DEFAULT" && !cfg.has_section(sec) {
+        let got = if no_section {
             Err(f2b_ini::Error::new(
                 f2b_ini::ErrorKind::NoSection,
                 format!("No section: {}", f2b_ini::loader::py_repr_str(sec)),
             ))
         } else if let Some((file, id)) = shared {
             ctx.memo
-                .get_opt(file, id, cfg, sec, name, vars, |c, s, o, v| {
+                .get_opt(file, id, cfg, sec, name, vars, names, |c, s, o, v| {
                     c.get_opt(s, o, v)
                 })
         } else {

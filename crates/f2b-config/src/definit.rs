@@ -62,6 +62,8 @@ pub struct DefInit {
     def_cache: OMap<Option<String>>,
     /// Id of `vars` in the context's memo (computed on first use).
     vars_id: Option<Option<u32>>,
+    /// [`crate::memo::names_mask`] of `vars`.
+    vars_names: u64,
     cfg: Rc<Config>,
     config_opts: &'static [OptSpec],
 }
@@ -82,6 +84,7 @@ impl DefInit {
             opts: OMap::new(),
             def_cache: OMap::new(),
             vars_id: None,
+            vars_names: 0,
             cfg: Rc::new(Config::new()),
             config_opts,
         }
@@ -130,6 +133,7 @@ impl DefInit {
             false,
             false,
         )?;
+        self.vars_names = crate::memo::names_mask(&vars);
         self.vars = vars;
         self.vars_id = Some(id);
         // the remaining lookups use no vars: shared by every reader of this file
@@ -137,7 +141,7 @@ impl DefInit {
         let get = |ctx: &mut Ctx, sec: &str, opt: &str| -> Result<String, Error> {
             let v = ctx
                 .memo
-                .get_opt(&file, plain, &cfg, sec, opt, &[], |c, s, o, v| {
+                .get_opt(&file, plain, &cfg, sec, opt, &[], 0, |c, s, o, v| {
                     c.get(s, o, v).map(Some)
                 })?;
             match v {
@@ -169,7 +173,9 @@ impl DefInit {
             }
         }
         if all && cfg.has_section("Definition") {
-            for opt in cfg.options("Definition", true)? {
+            let opts = cfg.options("Definition", true)?;
+            self.opts.reserve(opts.len());
+            for opt in opts {
                 if opt == "__name__" || self.opts.contains_key(&opt) {
                     continue;
                 }
@@ -201,6 +207,7 @@ impl DefInit {
             "Definition",
             name,
             vars,
+            self.vars_names,
             |c, s, o, v| c.get_ex_opt(s, o, v),
         )?;
         self.def_cache.insert(name.to_string(), v.clone());

@@ -55,6 +55,12 @@ fn collect_refs(v: &str, out: &mut Vec<String>) {
     }
 }
 
+/// A bit per (length, last byte) class of the names in `vars`, for
+/// [`Memo::get_opt`]: a name whose bit is clear is not in `vars`.
+pub fn names_mask(vars: &Vars) -> u64 {
+    vars.iter().fold(0, |m, (k, _)| m | name_bit(k))
+}
+
 /// Python's vars lookup: the last entry with the key wins.
 pub(crate) fn var<'a>(vars: &'a Vars, key: &str) -> Option<&'a str> {
     vars.iter()
@@ -125,7 +131,8 @@ impl Memo {
     }
 
     /// `cfg.get_opt(sec, opt, vars)` for `file`, shared between readers whose vars
-    /// have the id `id` (from [`Memo::vars_id`]); errors are not kept.
+    /// have the id `id` (from [`Memo::vars_id`]); errors are not kept. `names` is
+    /// [`names_mask`] of `vars`.
     #[allow(clippy::too_many_arguments)]
     pub fn get_opt<E>(
         &mut self,
@@ -135,6 +142,7 @@ impl Memo {
         sec: &str,
         opt: &str,
         vars: &Vars,
+        names: u64,
         lookup: impl FnOnce(&Config, &str, &str, &Vars) -> Result<Option<String>, E>,
     ) -> Result<Option<String>, E> {
         // an option given in vars is returned (or interpolated) from there
@@ -148,6 +156,8 @@ impl Memo {
         };
         let given = if opt.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
             var(vars, &f2b_ini::py::lower(opt))
+        } else if names & name_bit(opt) == 0 {
+            None
         } else {
             var(vars, opt)
         };
@@ -178,7 +188,8 @@ mod tests {
 
     fn get(m: &mut Memo, c: &Config, opt: &str, vars: &Vars) -> Option<String> {
         let id = m.vars_id("t", c, vars);
-        m.get_opt::<f2b_ini::Error>("t", id, c, "Definition", opt, vars, |c, s, o, v| {
+        let names = names_mask(vars);
+        m.get_opt::<f2b_ini::Error>("t", id, c, "Definition", opt, vars, names, |c, s, o, v| {
             c.get_opt(s, o, v)
         })
         .unwrap()

@@ -46,6 +46,11 @@ impl<V> OMap<V> {
         }
     }
 
+    /// Makes room for `n` more entries.
+    pub fn reserve(&mut self, n: usize) {
+        self.items.reserve(n);
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.items.len()
