@@ -14,6 +14,7 @@
 pub mod actions;
 pub mod filter;
 mod matcher;
+mod prematch;
 pub mod watch;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
