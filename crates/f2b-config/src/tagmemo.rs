@@ -68,7 +68,7 @@ fn push_part(key: &mut Vec<u8>, s: &str) {
 }
 
 fn is_leaf(v: &str) -> bool {
-    !v.bytes().any(|b| b == b'<' || b == b'>')
+    !scan::contains2(v, b'<', b'>')
 }
 
 fn sentinel(i: usize) -> char {

@@ -44,11 +44,35 @@ pub fn rstrip(s: &str) -> &str {
 
 /// [`lower`] that copies only when something changes.
 pub fn lower_cow(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
+    if may_change_case(s.as_bytes()) {
         std::borrow::Cow::Owned(lower(s))
     } else {
         std::borrow::Cow::Borrowed(s)
     }
+}
+
+/// True when `b` holds an ASCII capital or a non-ASCII byte; 8 bytes at a time.
+fn may_change_case(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        if w & HIGH != 0 {
+            return true;
+        }
+        // all bytes < 0x80: the sums stay within their byte; the high bit of a byte
+        // is set by the first sum for b >= 'A' and by the second for b > 'Z'
+        let ge_a = w + (0x80 - u64::from(b'A')) * ONES;
+        let gt_z = w + (0x80 - u64::from(b'Z') - 1) * ONES;
+        if ge_a & !gt_z & HIGH != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&c| c.is_ascii_uppercase() || c >= 0x80)
 }
 
 /// Python `str.lower()`.
@@ -109,6 +133,30 @@ pub fn splitext_root(p: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lower_cow_copies_exactly_when_lower_changes_something() {
+        let mut cases: Vec<String> = ["", "abc", "failregex", "known/x", "@[`{", "Z", "é"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        // every byte value that can be alone in a str, at every offset of a word
+        for c in (0u8..0x80).map(char::from).chain(['é', 'ſ', 'İ']) {
+            for at in 0..18 {
+                cases.push(format!("{}{c}{}", "a".repeat(at), "b".repeat(17 - at)));
+            }
+        }
+        for s in &cases {
+            let cow = lower_cow(s);
+            assert_eq!(*cow, s.to_lowercase(), "{s:?}");
+            let expect_copy = s.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80);
+            assert_eq!(
+                matches!(cow, std::borrow::Cow::Owned(_)),
+                expect_copy,
+                "{s:?}"
+            );
+        }
+    }
 
     #[test]
     fn path_helpers_match_python() {

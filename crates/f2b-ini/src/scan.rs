@@ -26,6 +26,17 @@ pub fn contains(s: &str, b: u8) -> bool {
     find_bytes(s.as_bytes(), b).is_some()
 }
 
+/// True when `s` contains the byte `a` or the byte `b`.
+#[inline]
+pub fn contains2(s: &str, a: u8, b: u8) -> bool {
+    let h = s.as_bytes();
+    if h.len() < SHORT {
+        h.iter().any(|&c| c == a || c == b)
+    } else {
+        memchr::memchr2(a, b, h).is_some()
+    }
+}
+
 /// `s.split(b as char)` for an ASCII byte `b`.
 pub fn split(s: &str, b: u8) -> Split<'_> {
     debug_assert!(b.is_ascii());
@@ -86,6 +97,8 @@ mod tests {
                 assert_eq!(ours, std, "{s:?} {b}");
                 assert_eq!(find(s, b), s.find(b as char));
                 assert_eq!(contains(s, b), s.contains(b as char));
+                let either = |c: char| c == b as char || c == '\n';
+                assert_eq!(contains2(s, b, b'\n'), s.contains(either));
             }
         }
     }
