@@ -279,7 +279,7 @@ impl FileFollower {
                 break; // end of file
             }
             let mut start = 0;
-            while let Some(i) = buf[start..].iter().position(|&b| b == b'\n') {
+            while let Some(i) = memchr::memchr(b'\n', &buf[start..]) {
                 let end = start + i + 1;
                 // strip the line end before decoding: one allocation per line
                 let mut stop = end - 1;
