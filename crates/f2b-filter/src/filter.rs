@@ -1093,6 +1093,11 @@ impl Filter {
 
         let mut cand: Option<Vec<bool>> = None;
         for idx in 0..self.m.fail.len() {
+            // most failregexes are no candidate: skip them before anything else
+            // (the candidates stay valid while the buffer does)
+            if (full || cur.is_some()) && cand.as_ref().is_some_and(|c| !c[idx]) {
+                continue;
+            }
             if !full && cur.is_none() {
                 cand = None;
                 live = false;
