@@ -65,20 +65,45 @@ fn alloc_small(st: &mut State, c: usize, size: usize) -> *mut u8 {
         st.free[c] = unsafe { *(head as *mut *mut u8) };
         return head;
     }
-    if (st.end as usize) - (st.cur as usize) < size {
-        // SAFETY: a valid non-zero layout.
-        let chunk = unsafe { System.alloc(Layout::from_size_align_unchecked(CHUNK, GRAIN)) };
-        if chunk.is_null() {
-            return chunk;
-        }
-        st.cur = chunk;
-        // SAFETY: the end of the chunk just allocated.
-        st.end = unsafe { chunk.add(CHUNK) };
-    }
     let p = st.cur;
+    if (st.end as usize) - (p as usize) < size {
+        return refill(st, size);
+    }
     // SAFETY: checked above that `size` bytes remain in the chunk.
     st.cur = unsafe { p.add(size) };
     p
+}
+
+/// [`alloc_small`] with the chunk used up: a new chunk (out of line, so that the
+/// common path needs no stack frame).
+#[cold]
+#[inline(never)]
+fn refill(st: &mut State, size: usize) -> *mut u8 {
+    // SAFETY: a valid non-zero layout.
+    let chunk = unsafe { System.alloc(Layout::from_size_align_unchecked(CHUNK, GRAIN)) };
+    if chunk.is_null() {
+        return chunk;
+    }
+    // SAFETY: `size` <= MAX_SMALL < CHUNK: both within the chunk just allocated.
+    unsafe {
+        st.cur = chunk.add(size);
+        st.end = chunk.add(CHUNK);
+    }
+    chunk
+}
+
+/// A large or over-aligned block, from `System` (out of line, as [`refill`]).
+#[inline(never)]
+fn alloc_large(layout: Layout) -> *mut u8 {
+    // SAFETY: forwarded unchanged.
+    unsafe { System.alloc(layout) }
+}
+
+/// Frees a block of [`alloc_large`] (out of line, as [`refill`]).
+#[inline(never)]
+fn dealloc_large(ptr: *mut u8, layout: Layout) {
+    // SAFETY: the caller's block came from `System` with this layout.
+    unsafe { System.dealloc(ptr, layout) }
 }
 
 /// Resizes the chunk's last block (`old` rounded bytes at `ptr`) to `new` rounded bytes
@@ -99,8 +124,7 @@ unsafe impl GlobalAlloc for ClientAlloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if !small(layout.size(), layout.align()) {
-            // SAFETY: forwarded unchanged.
-            return unsafe { System.alloc(layout) };
+            return alloc_large(layout);
         }
         let (c, size) = class_of(layout.size());
         with_state(|st| alloc_small(st, c, size))
@@ -109,8 +133,7 @@ unsafe impl GlobalAlloc for ClientAlloc {
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if !small(layout.size(), layout.align()) {
-            // SAFETY: it came from `System` with this layout.
-            return unsafe { System.dealloc(ptr, layout) };
+            return dealloc_large(ptr, layout);
         }
         let (c, _) = class_of(layout.size());
         with_state(|st| {
