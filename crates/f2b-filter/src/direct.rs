@@ -27,25 +27,43 @@ type Spans = Vec<Option<(usize, usize)>>;
 /// The backtracker of one pattern (built on first use, shared by clones) and
 /// this clone's search state.
 pub(crate) struct Direct {
-    bt: Arc<OnceLock<Option<BoundedBacktracker>>>,
-    cache: Mutex<Option<(backtrack::Cache, Captures)>>,
+    bt: Arc<OnceLock<Option<Compiled>>>,
+    /// Search state per automaton (0 = the whole pattern, else the mask of
+    /// disabled leaves, see [`crate::prune`]).
+    cache: Mutex<Vec<(u32, backtrack::Cache, Captures)>>,
+}
+
+/// The automata of one pattern.
+struct Compiled {
+    full: BoundedBacktracker,
+    prune: Option<Prune>,
+}
+
+/// See [`crate::prune`]: the pattern's leaves, a DFA per leaf but the last
+/// telling whether a match can go through it, and the pattern's forms with
+/// leaves disabled, by mask, compiled as met.
+struct Prune {
+    pat: String,
+    leaves: Vec<crate::prune::Leaf>,
+    checks: Vec<regex::bytes::Regex>,
+    variants: Mutex<Vec<(u32, BoundedBacktracker)>>,
 }
 
 impl Default for Direct {
     fn default() -> Direct {
         Direct {
             bt: Arc::new(OnceLock::new()),
-            cache: Mutex::new(None),
+            cache: Mutex::new(Vec::new()),
         }
     }
 }
 
 impl Clone for Direct {
-    /// Shares the automaton; the search state is per clone (per thread).
+    /// Shares the automata; the search state is per clone (per thread).
     fn clone(&self) -> Direct {
         Direct {
             bt: Arc::clone(&self.bt),
-            cache: Mutex::new(None),
+            cache: Mutex::new(Vec::new()),
         }
     }
 }
@@ -66,6 +84,51 @@ fn build(pat: &str) -> Option<BoundedBacktracker> {
     bt.get_nfa().is_always_start_anchored().then_some(bt)
 }
 
+fn compile(pat: &str) -> Option<Compiled> {
+    let full = build(pat)?;
+    let prune = crate::prune::tree_leaves(pat).and_then(|leaves| {
+        let checks: Option<Vec<regex::bytes::Regex>> = leaves[..leaves.len() - 1]
+            .iter()
+            .map(|l| crate::pyre::ascii_regex(&crate::prune::disabled(pat, &l.others)))
+            .collect();
+        Some(Prune {
+            pat: pat.to_string(),
+            checks: checks?,
+            leaves,
+            variants: Mutex::new(Vec::new()),
+        })
+    });
+    Some(Compiled { full, prune })
+}
+
+impl Prune {
+    /// The leaves no match can go through (a bit per leaf).
+    fn impossible(&self, hay: &[u8]) -> u32 {
+        let mut mask = 0;
+        for (i, c) in self.checks.iter().enumerate() {
+            if !c.is_match(hay) {
+                mask |= 1 << i;
+            }
+        }
+        mask
+    }
+
+    /// The backtracker of the pattern with the leaves of `mask` disabled.
+    fn variant(&self, mask: u32) -> Option<BoundedBacktracker> {
+        let mut v = self.variants.lock().ok()?;
+        if let Some((_, bt)) = v.iter().find(|(m, _)| *m == mask) {
+            return Some(bt.clone());
+        }
+        let at: Vec<usize> = (0..self.leaves.len())
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| self.leaves[i].start)
+            .collect();
+        let bt = build(&crate::prune::disabled(&self.pat, &at))?;
+        v.push((mask, bt.clone()));
+        Some(bt)
+    }
+}
+
 impl Direct {
     /// The spans of `re`'s leftmost-first match in `hay` that starts at 0 and
     /// ends at or before `end` (look-around still sees all of `hay`), as
@@ -77,12 +140,35 @@ impl Direct {
         hay: &[u8],
         end: usize,
     ) -> Option<Option<Spans>> {
-        let bt = self.bt.get_or_init(|| build(re.as_str())).as_ref()?;
+        let c = self.bt.get_or_init(|| compile(re.as_str())).as_ref()?;
+        if end > c.full.max_haystack_len() {
+            return None;
+        }
+        // the checks ask about the whole haystack
+        let mask = match &c.prune {
+            Some(p) if end == hay.len() => p.impossible(hay),
+            _ => 0,
+        };
+        let variant;
+        let bt = match (&c.prune, mask) {
+            (Some(p), m) if m != 0 => {
+                variant = p.variant(m)?;
+                &variant
+            }
+            _ => &c.full,
+        };
         if end > bt.max_haystack_len() {
             return None;
         }
         let mut guard = self.cache.try_lock().ok()?;
-        let (cache, caps) = guard.get_or_insert_with(|| (bt.create_cache(), bt.create_captures()));
+        let k = match guard.iter().position(|(m, _, _)| *m == mask) {
+            Some(k) => k,
+            None => {
+                guard.push((mask, bt.create_cache(), bt.create_captures()));
+                guard.len() - 1
+            }
+        };
+        let (_, cache, caps) = &mut guard[k];
         let input = Input::new(hay).span(0..end).anchored(Anchored::Yes);
         bt.try_search(cache, &input, caps).ok()?;
         if !caps.is_match() {
@@ -108,6 +194,8 @@ mod tests {
             r"^Failed (?:(?P<nofail>publickey)|\S+) for (?P<user>.*?) from (?P<ip4>(?:\d{1,3}\.){3}\d{1,3})(?: port \d+)?(?: ssh\d*)?\s*(?:\n?\z)",
             r"^(?P<a>x*)(?P<b>x*?)y\b",
             r"^(?:(?P<p>a)|b)+c$",
+            // the shape of a distributed conditional (see crate::prune)
+            r"^F (?:(?P<i>i )(?:(?P<u>\S+) x: |(?P<v>[^:]+) x(?:\n?\z))|(?:(?P<w>\S+) y: |(?P<z>[^:]+) y(?:\n?\z)))",
         ];
         let hays = [
             "Failed password for root from 10.0.0.1 port 22 ssh2\n",
@@ -117,6 +205,12 @@ mod tests {
             "xxxyz",
             "ababbac",
             "abab",
+            "F i a x: b x\n",
+            "F i a b x\n",
+            "F a y: q\n",
+            "F a b y\n",
+            "F a y: b y\n",
+            "F a b\n",
             "",
         ];
         for p in pats {
@@ -131,6 +225,11 @@ mod tests {
                 };
                 assert_eq!(d.spans(&re, b, b.len()), Some(want), "{p} on {h:?}");
             }
+            let pruned =
+                d.bt.get()
+                    .and_then(|c| c.as_ref())
+                    .is_some_and(|c| c.prune.is_some());
+            assert_eq!(pruned, p.starts_with("^F (?:"), "{p}");
         }
         // a pattern that may match later in the line is left to the usual path
         let re = crate::pyre::ascii_regex(r"a(?P<x>b)").unwrap();

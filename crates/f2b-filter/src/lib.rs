@@ -25,6 +25,7 @@ mod firstbyte;
 mod guarded;
 pub mod ipaddr;
 pub mod localtime;
+mod prune;
 pub mod pyre;
 pub mod strptime;
 pub mod tags;
