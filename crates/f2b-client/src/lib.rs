@@ -262,8 +262,10 @@ fn run_conf(mut conf: Conf, rest: Vec<String>, out: &mut dyn Write, log: &mut Lo
             }
         }
         let ok = r.ok;
-        // freeing the stream costs measurable time, and the process ends now
+        // freeing the stream (or the text: an `munmap`) costs measurable time, and the
+        // process ends now
         std::mem::forget(r);
+        std::mem::forget(text);
         if !conf.test {
             std::mem::forget(cfg);
             return if ok { 0 } else { 255 };

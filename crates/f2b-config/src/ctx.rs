@@ -23,6 +23,8 @@ pub struct Ctx {
     pub tag_memo: crate::tagmemo::TagMemo,
     /// Logical names whose caches were dropped by [`Ctx::evict`].
     evicted: std::collections::HashSet<String, foldhash::fast::FixedState>,
+    /// Directory listings for the `logpath` checks.
+    pub log_dirs: crate::glob::DirCache,
 }
 
 /// Option types of the readers' option templates.
@@ -83,6 +85,7 @@ impl Ctx {
             memo: crate::memo::Memo::default(),
             tag_memo: crate::tagmemo::TagMemo::default(),
             evicted: Default::default(),
+            log_dirs: Default::default(),
         }
     }
 

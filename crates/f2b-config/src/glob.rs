@@ -174,9 +174,109 @@ pub fn py_glob_exists(pattern: &str) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// `stat`s of plain paths in one directory after which the directory is listed.
+const LIST_AFTER: u32 = 3;
+
+/// [`py_glob_exists`] for many plain log paths: once a few were checked in one
+/// directory, the directory is listed once (a single `getdents` instead of a `stat` per
+/// path: one jail per log file in a shared directory is common) and the rest are
+/// answered from the listing. A name listed as a symbolic link (or of unknown type)
+/// is still checked with `stat`, since only its target tells whether it exists.
+#[derive(Debug, Default)]
+pub struct DirCache {
+    dirs: std::collections::HashMap<String, Dir, foldhash::fast::FixedState>,
+}
+
+#[derive(Debug)]
+enum Dir {
+    /// Paths checked with `stat` so far.
+    Seen(u32),
+    /// Names in the directory: true for a non-link (it exists), false for a link.
+    Listed(std::collections::HashMap<String, bool, foldhash::fast::FixedState>),
+    /// Not listable: always `stat`.
+    Unlisted,
+}
+
+impl DirCache {
+    /// [`py_glob_exists`] of `pattern`, with the same answer.
+    pub fn glob_exists(&mut self, pattern: &str) -> Vec<(String, bool)> {
+        let (head, base) = split(pattern);
+        if has_magic(pattern) || base.is_empty() || head.is_empty() {
+            return py_glob_exists(pattern);
+        }
+        let dir = match self.dirs.get_mut(head) {
+            Some(d) => d,
+            None => self.dirs.entry(head.to_string()).or_insert(Dir::Seen(0)),
+        };
+        if let Dir::Seen(n) = dir {
+            if *n < LIST_AFTER {
+                *n += 1;
+                return py_glob_exists(pattern);
+            }
+            *dir = list(head);
+        }
+        match dir {
+            Dir::Listed(names) => match names.get(base) {
+                // neither `stat` nor `lstat` can find a name the directory lacks
+                None => Vec::new(),
+                Some(true) => vec![(pattern.to_string(), true)],
+                Some(false) => py_glob_exists(pattern),
+            },
+            _ => py_glob_exists(pattern),
+        }
+    }
+}
+
+fn list(dir: &str) -> Dir {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Dir::Unlisted;
+    };
+    let mut names = std::collections::HashMap::default();
+    for e in rd {
+        let Ok(e) = e else {
+            return Dir::Unlisted;
+        };
+        // a name that is not UTF-8 cannot be a `str` path's last component
+        let Ok(name) = e.file_name().into_string() else {
+            continue;
+        };
+        let plain = e.file_type().is_ok_and(|t| !t.is_symlink());
+        names.insert(name, plain);
+    }
+    Dir::Listed(names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dir_cache_answers_like_stat() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_str().unwrap();
+        for n in ["a.log", "b.log", "c.log", "d.log", "e.log"] {
+            std::fs::write(format!("{root}/{n}"), "").unwrap();
+        }
+        std::fs::create_dir(format!("{root}/sub")).unwrap();
+        std::os::unix::fs::symlink(format!("{root}/a.log"), format!("{root}/good")).unwrap();
+        std::os::unix::fs::symlink(format!("{root}/nope"), format!("{root}/dangling")).unwrap();
+        let names = [
+            "a.log", "b.log", "c.log", "d.log", "e.log", "x.log", "sub", "good", "dangling",
+            "sub/", "*.log", "a.log/x",
+        ];
+        let mut cache = DirCache::default();
+        // twice over: the first checks are `stat`s, the later ones come from the listing
+        for _ in 0..2 {
+            for n in names {
+                let p = format!("{root}/{n}");
+                assert_eq!(cache.glob_exists(&p), py_glob_exists(&p), "{p}");
+            }
+        }
+        assert!(matches!(cache.dirs.get(root), Some(Dir::Listed(_))));
+        // a path without a directory part is always a `stat`
+        assert_eq!(cache.glob_exists("x.log"), py_glob_exists("x.log"));
+        assert!(!cache.dirs.contains_key(""));
+    }
 
     #[test]
     fn fnmatch_syntax() {

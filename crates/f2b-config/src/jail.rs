@@ -8,7 +8,6 @@ use f2b_protocol::Value;
 use crate::ctx::{get_options, Ctx, DefVal, OptSpec, OptType};
 use crate::definit::{fill_filter_stream, ActionReader, FilterReader, FILTER_OPTS};
 use crate::error::{Error, ErrorKind};
-use crate::glob::py_glob_exists;
 use crate::helpers::{extract_options, json_dumps_str_map, split_with_options, splitwords};
 
 const LOGGER: &str = "fail2ban.jailreader";
@@ -285,7 +284,7 @@ impl JailReader {
                             Some((p, t)) => (p, t),
                             None => (line, "head"),
                         };
-                        let list = py_glob_exists(path);
+                        let list = ctx.log_dirs.glob_exists(path);
                         let mut matched = Vec::new();
                         for (p, exists) in list {
                             if exists {
