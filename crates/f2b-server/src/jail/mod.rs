@@ -14,7 +14,6 @@
 pub mod actions;
 pub mod filter;
 mod matcher;
-mod prematch;
 pub mod watch;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

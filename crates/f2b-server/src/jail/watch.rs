@@ -13,7 +13,6 @@ use f2b_jail::{FailTicket, IpAddr, MatchLine};
 use f2b_tail::{Encoding, FileSource, InotifyTail, LineSource, PollingTail, StartPos, TailEvent};
 
 use super::actions::log_event;
-use super::prematch::Prematcher;
 use super::{now, ActionMsg, Jail};
 use crate::f2b_log;
 
@@ -68,11 +67,6 @@ fn run(jail: Arc<Jail>, kind: &str) {
         Box::new(PollingTail::spawn(POLL_INTERVAL))
     };
     let mut positions = Positions::default();
-    let mut pre = if super::prematch::wanted() {
-        Prematcher::spawn(&jail.name)
-    } else {
-        None
-    };
     let mut last_save = now();
     let mut tail_only = true;
     while !jail.stopping.load(Ordering::SeqCst) {
@@ -131,7 +125,7 @@ fn run(jail: Arc<Jail>, kind: &str) {
             }
         }
         let _ = tail_only;
-        if handle_batch(&jail, batch, &mut positions, &mut pre) {
+        if handle_batch(&jail, batch, &mut positions) {
             mark_in_operation(&jail);
         }
         housekeeping(&jail, &mut positions, &mut last_save, false);
@@ -286,69 +280,9 @@ fn search_threads() -> usize {
     })
 }
 
-/// Lines searched on the search thread wait here, with the other events that came
-/// after them, until their results are back: everything is finished in log order.
-enum Pending {
-    /// A batch on the search thread, then its last lines, which this thread searches
-    /// itself while it waits (so that both threads are busy about as long).
-    Searched(Vec<f2b_filter::Dated>),
-    Other(TailEvent),
-}
-
-/// Of each batch, this many lines in 8 are searched by the watcher itself: the
-/// stateful part costs about half of the searches (callgrind, sshd).
-const LOCAL_EIGHTHS: usize = 2;
-
-/// Batches of fewer lines are not worth a trip to the search thread.
-const PREMATCH_MIN_LINES: usize = 32;
-
-/// Finishes the oldest searched batch and the events queued before and after it, up
-/// to the next searched batch.
-#[allow(clippy::too_many_arguments)]
-fn finish_front(
-    jail: &Jail,
-    f: &mut super::FilterPart,
-    pre: &Prematcher,
-    queue: &mut std::collections::VecDeque<Pending>,
-    positions: &mut Positions,
-    caught_up: &mut bool,
-    n: f64,
-    to_ban: &mut Vec<FailTicket>,
-) {
-    let mut searched = false;
-    while let Some(p) = queue.front() {
-        if matches!(p, Pending::Searched(_)) && searched {
-            break;
-        }
-        match queue.pop_front() {
-            Some(Pending::Searched(local)) => {
-                searched = true;
-                let remote = pre.recv().unwrap_or_default();
-                let local = local.into_iter().map(|d| (d, None));
-                for (d, pm) in remote.into_iter().chain(local) {
-                    let Some(m) = f.matcher() else { break };
-                    let res = m.finish(d, pm, n);
-                    if res.over_limit || !res.failures.is_empty() {
-                        handle_result(jail, f, res, n, to_ban);
-                    }
-                }
-            }
-            Some(Pending::Other(ev)) => other_event(ev, f, positions, caught_up),
-            None => break,
-        }
-    }
-}
-
-fn handle_batch(
-    jail: &Jail,
-    batch: Vec<TailEvent>,
-    positions: &mut Positions,
-    pre: &mut Option<Prematcher>,
-) -> bool {
+fn handle_batch(jail: &Jail, batch: Vec<TailEvent>, positions: &mut Positions) -> bool {
     let mut to_ban = Vec::new();
     let mut caught_up = false;
-    let mut queue = std::collections::VecDeque::new();
-    let mut in_flight = 0usize;
     // the Found lines of this batch go to a log file in one write
     let _hold = crate::logging::hold();
     {
@@ -357,126 +291,42 @@ fn handle_batch(
         // one clock reading per batch (a batch takes milliseconds)
         let n = now();
         for ev in batch {
-            let pipelined = match (&ev, pre.as_mut()) {
-                (TailEvent::Lines(b), Some(_)) => !idle && b.iter().count() >= PREMATCH_MIN_LINES,
-                _ => false,
-            };
-            if pipelined {
-                let (TailEvent::Lines(b), Some(p)) = (&ev, pre.as_mut()) else {
-                    continue;
-                };
-                if let Some(m) = f.matcher() {
-                    // dates here (stateful), searches there, finish here in order
-                    let mut dated: Vec<f2b_filter::Dated> =
-                        b.iter().map(|(t, _, _)| m.date_line(t, n)).collect();
-                    let local = dated.split_off(dated.len() - dated.len() * LOCAL_EIGHTHS / 8);
-                    let shared = m.matcher();
-                    match p.send(&shared, m.check_all_regex, dated) {
-                        Ok(()) => {
-                            queue.push_back(Pending::Searched(local));
-                            in_flight += 1;
-                        }
-                        Err(dated) => {
-                            // the search thread is gone: finish alone from now on
-                            *pre = None;
-                            for d in dated.into_iter().chain(local) {
-                                let Some(m) = f.matcher() else { break };
-                                let res = m.finish(d, None, n);
-                                if res.over_limit || !res.failures.is_empty() {
-                                    handle_result(jail, &mut f, res, n, &mut to_ban);
-                                }
+            match ev {
+                TailEvent::Lines(b) => {
+                    let mut last = None;
+                    if !idle && search_threads() > 1 && b.iter().count() >= PARALLEL_MIN_LINES {
+                        // a big batch (reading a log, a burst): the filter's
+                        // searches run on several threads, results in order
+                        let texts: Vec<&str> = b.iter().map(|(t, _, _)| t).collect();
+                        let results = match f.matcher() {
+                            Some(m) => m.process_lines(&texts, n, search_threads()),
+                            None => Vec::new(),
+                        };
+                        for res in results {
+                            if res.over_limit || !res.failures.is_empty() {
+                                handle_result(jail, &mut f, res, n, &mut to_ban);
                             }
                         }
-                    }
-                }
-                if let Some(end) = b.iter().last().map(|(_, _, end)| end) {
-                    positions.entry(&b.path).pos = end;
-                }
-                while in_flight > 1 {
-                    if let Some(p) = pre.as_ref() {
-                        finish_front(
-                            jail,
-                            &mut f,
-                            p,
-                            &mut queue,
-                            positions,
-                            &mut caught_up,
-                            n,
-                            &mut to_ban,
-                        );
-                    }
-                    in_flight -= 1;
-                }
-                continue;
-            }
-            if !queue.is_empty() {
-                match ev {
-                    ev @ (TailEvent::Lines(_) | TailEvent::Line(_)) => {
-                        // lines finished here come after the searched ones
-                        while in_flight > 0 {
-                            if let Some(p) = pre.as_ref() {
-                                finish_front(
-                                    jail,
-                                    &mut f,
-                                    p,
-                                    &mut queue,
-                                    positions,
-                                    &mut caught_up,
-                                    n,
-                                    &mut to_ban,
-                                );
+                        last = b.iter().last().map(|(_, _, end)| end);
+                    } else {
+                        for (text, _, end) in b.iter() {
+                            if !idle {
+                                process_line_at(jail, &mut f, text, n, &mut to_ban);
                             }
-                            in_flight -= 1;
+                            last = Some(end);
                         }
-                        for q in queue.drain(..) {
-                            if let Pending::Other(e) = q {
-                                other_event(e, &mut f, positions, &mut caught_up);
-                            }
-                        }
-                        handle_lines(
-                            jail,
-                            &mut f,
-                            ev,
-                            idle,
-                            n,
-                            positions,
-                            &mut caught_up,
-                            &mut to_ban,
-                        );
                     }
-                    ev => queue.push_back(Pending::Other(ev)),
+                    if let Some(end) = last {
+                        positions.entry(&b.path).pos = end;
+                    }
                 }
-                continue;
-            }
-            handle_lines(
-                jail,
-                &mut f,
-                ev,
-                idle,
-                n,
-                positions,
-                &mut caught_up,
-                &mut to_ban,
-            );
-        }
-        while in_flight > 0 {
-            if let Some(p) = pre.as_ref() {
-                finish_front(
-                    jail,
-                    &mut f,
-                    p,
-                    &mut queue,
-                    positions,
-                    &mut caught_up,
-                    n,
-                    &mut to_ban,
-                );
-            }
-            in_flight -= 1;
-        }
-        for q in queue.drain(..) {
-            if let Pending::Other(e) = q {
-                other_event(e, &mut f, positions, &mut caught_up);
+                TailEvent::Line(l) => {
+                    if !idle {
+                        process_line_at(jail, &mut f, &l.text, n, &mut to_ban);
+                    }
+                    positions.entry(&l.path).pos = l.end;
+                }
+                ev => other_event(ev, &mut f, positions, &mut caught_up),
             }
         }
         jail.found.store(f.fail.size() as u64, Ordering::Relaxed);
@@ -487,57 +337,6 @@ fn handle_batch(
         let _ = jail.queue.send(ActionMsg::Ban(t));
     }
     caught_up
-}
-
-/// One tail event without the search thread.
-#[allow(clippy::too_many_arguments)]
-fn handle_lines(
-    jail: &Jail,
-    f: &mut super::FilterPart,
-    ev: TailEvent,
-    idle: bool,
-    n: f64,
-    positions: &mut Positions,
-    caught_up: &mut bool,
-    to_ban: &mut Vec<FailTicket>,
-) {
-    match ev {
-        TailEvent::Lines(b) => {
-            let mut last = None;
-            if !idle && search_threads() > 1 && b.iter().count() >= PARALLEL_MIN_LINES {
-                // a big batch (reading a log, a burst): the filter's
-                // searches run on several threads, results in order
-                let texts: Vec<&str> = b.iter().map(|(t, _, _)| t).collect();
-                let results = match f.matcher() {
-                    Some(m) => m.process_lines(&texts, n, search_threads()),
-                    None => Vec::new(),
-                };
-                for res in results {
-                    if res.over_limit || !res.failures.is_empty() {
-                        handle_result(jail, f, res, n, to_ban);
-                    }
-                }
-                last = b.iter().last().map(|(_, _, end)| end);
-            } else {
-                for (text, _, end) in b.iter() {
-                    if !idle {
-                        process_line_at(jail, f, text, n, to_ban);
-                    }
-                    last = Some(end);
-                }
-            }
-            if let Some(end) = last {
-                positions.entry(&b.path).pos = end;
-            }
-        }
-        TailEvent::Line(l) => {
-            if !idle {
-                process_line_at(jail, f, &l.text, n, to_ban);
-            }
-            positions.entry(&l.path).pos = l.end;
-        }
-        ev => other_event(ev, f, positions, caught_up),
-    }
 }
 
 /// The events of a batch other than lines.
