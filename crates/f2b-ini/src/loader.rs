@@ -53,21 +53,27 @@ impl Loader {
         if dir.is_empty() || name.is_empty() {
             return None;
         }
-        let listing = self.listings.entry(dir.to_string()).or_insert_with(|| {
-            std::fs::read_dir(dir).ok().map(|rd| {
+        match self.listing(dir)?.get(name) {
+            None => Some(false),
+            Some(true) => Some(true),
+            Some(false) => None,
+        }
+    }
+
+    /// The names in `dir` (true for a regular file), read once; `None` if unreadable.
+    fn listing(&mut self, dir: &str) -> Option<&HashMap<String, bool>> {
+        if !self.listings.contains_key(dir) {
+            let names = std::fs::read_dir(dir).ok().map(|rd| {
                 rd.filter_map(|e| e.ok())
                     .filter_map(|e| {
                         let regular = e.file_type().is_ok_and(|t| t.is_file());
                         e.file_name().into_string().ok().map(|n| (n, regular))
                     })
                     .collect()
-            })
-        });
-        match listing.as_ref()?.get(name) {
-            None => Some(false),
-            Some(true) => Some(true),
-            Some(false) => None,
+            });
+            self.listings.insert(dir.to_string(), names);
         }
+        self.listings.get(dir).and_then(Option::as_ref)
     }
 
     /// False when `path` certainly does not exist.
@@ -94,18 +100,18 @@ impl Loader {
         if !self.may_exist(dir) {
             return Vec::new();
         }
-        let Ok(rd) = std::fs::read_dir(dir) else {
+        // the same listing that answers "missing" (one read of the directory)
+        let Some(listing) = self.listing(dir) else {
             return Vec::new();
         };
-        let mut names: Vec<String> = rd
-            .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().into_string().ok())
+        let mut names: Vec<&String> = listing
+            .keys()
             .filter(|n| !n.starts_with('.') && n.ends_with(ext))
             .collect();
         names.sort();
         names
             .into_iter()
-            .map(|n| py::concat(&[dir, "/", &n]))
+            .map(|n| py::concat(&[dir, "/", n]))
             .collect()
     }
 
