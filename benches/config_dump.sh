@@ -6,10 +6,6 @@
 # Usage: benches/config_dump.sh [runs]      (default 30 runs after 3 warm-ups)
 # Env:   F2B_CLIENT=path to our binary (default: target/release/fail2ban-client, built if absent)
 #        CALLGRIND=1 also counts executed instructions of one run of each (load-independent).
-# While other crates of the workspace do not build, the client can be built alone (the same
-# program; the binary is linked statically by crates/fail2ban/build.rs, hence the flag):
-#   cargo rustc --release -p f2b-client --example client -- -C target-feature=+crt-static
-#   F2B_CLIENT=target/release/examples/client benches/config_dump.sh
 set -eu
 runs=${1:-30}
 root=$(cd "$(dirname "$0")/.." && pwd)

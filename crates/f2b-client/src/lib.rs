@@ -9,7 +9,6 @@
 
 #![deny(missing_docs)]
 
-pub mod alloc;
 pub mod cli;
 pub mod dump;
 mod protocol_help;
