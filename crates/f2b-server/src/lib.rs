@@ -10,13 +10,11 @@
 //! - [`server`]: jails, database, reload, shutdown (upstream `server.py`).
 //! - [`jail`]: one jail's filter part, actions part and threads.
 //! - [`run`]: the program flow of `fail2ban-server`.
-//! - [`alloc`]: the per-thread small-block cache used as the binary's allocator.
 //! - `memory`: dropping what only the start-up needed from the resident set.
 //!
 //! The binary `fail2ban-server` only calls [`run::main_with_args`].
 #![deny(missing_docs)]
 
-pub mod alloc;
 pub mod control;
 pub mod daemon;
 pub mod db;
@@ -31,10 +29,5 @@ pub mod run;
 pub mod server;
 pub mod timeconv;
 pub mod transmitter;
-
-// the unit tests run with the server's allocator too
-#[cfg(test)]
-#[global_allocator]
-static TEST_ALLOC: alloc::ThreadCache = alloc::ThreadCache;
 
 pub use run::{main_with_args, ConfigSource, FileConfig, NoConfig};

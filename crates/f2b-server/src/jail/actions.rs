@@ -575,7 +575,6 @@ fn rand01() -> f64 {
 
 /// The actions thread (upstream `Actions.run`).
 pub fn run(jail: Arc<Jail>, rx: Receiver<ActionMsg>) {
-    let _cache = crate::alloc::ThreadCache::enable();
     jail.actions().start();
     let mut cnt = 0usize;
     while !jail.stopping.load(Ordering::SeqCst) {
@@ -596,9 +595,7 @@ pub fn run(jail: Arc<Jail>, rx: Receiver<ActionMsg>) {
         let mut tickets = Vec::new();
         match rx.recv_timeout(Duration::from_secs_f64(wt.max(0.001))) {
             Ok(ActionMsg::Ban(t)) => tickets.push(t),
-            Ok(ActionMsg::Wake) => {}
-            // idle: the cached blocks go back to malloc
-            Err(RecvTimeoutError::Timeout) => crate::alloc::flush_this_thread(),
+            Ok(ActionMsg::Wake) | Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
         if jail.stopping.load(Ordering::SeqCst) {

@@ -48,8 +48,6 @@ fn encoding_of(enc: &str) -> Encoding {
 }
 
 fn run(jail: Arc<Jail>, kind: &str) {
-    // each line makes short-lived allocations: keep freed small blocks on this thread
-    let _cache = crate::alloc::ThreadCache::enable();
     let mut source: Box<dyn FileSource> = if kind == "pyinotify" {
         match InotifyTail::spawn() {
             Ok(t) => Box::new(t),
@@ -109,8 +107,6 @@ fn run(jail: Arc<Jail>, kind: &str) {
         let first = match source.events().recv_timeout(Duration::from_millis(200)) {
             Ok(ev) => ev,
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                // idle: the cached blocks go back to malloc
-                crate::alloc::flush_this_thread();
                 mark_in_operation(&jail);
                 housekeeping(&jail, &mut positions, &mut last_save, false);
                 continue;

@@ -4,10 +4,8 @@
 
 use f2b_server::options::{self, Parsed};
 
-// glibc malloc with a per-thread cache of small blocks for the busy threads: cheap
-// per line, and an idle server stays small (f2b-server's `alloc` module)
-#[global_allocator]
-static GLOBAL: f2b_server::alloc::ThreadCache = f2b_server::alloc::ThreadCache;
+// glibc's malloc: an idle server stays under 5 MB with it (mimalloc keeps more
+// pages per thread; docs/status/serverperf2.md).
 
 fn main() {
     let argv: Vec<String> = std::env::args().collect();
