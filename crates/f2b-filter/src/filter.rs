@@ -453,6 +453,13 @@ impl MlfidCache {
         }
     }
 
+    /// [`MlfidCache::store`] without a copy.
+    fn store_owned(&mut self, k: &str, v: FailData) {
+        if let Some(e) = self.map.get_mut(k) {
+            e.2 = v;
+        }
+    }
+
     fn unset(&mut self, k: &str) {
         self.map.remove(k);
     }
@@ -1182,9 +1189,10 @@ impl Filter {
             }
             let mlfid = fail.get("mlfid").map(str::to_string);
             if let Some(m) = &mlfid {
-                fail = self.merge_failure(m, fail, &hit, now);
-                if fail.nofail() && !self.check_all_regex {
-                    return Outcome::Done;
+                match self.merge_failure(m, fail, &hit, now) {
+                    Some(f) => fail = f,
+                    // a nofail line: nothing to report (its data went to the cache)
+                    None => return Outcome::Done,
                 }
             } else {
                 let mut m = fail.matches.take().unwrap_or_default();
@@ -1278,8 +1286,16 @@ impl Filter {
         Outcome::Done
     }
 
-    /// `_mergeFailure(mlfid, fail, failRegex)`.
-    fn merge_failure(&mut self, mlfid: &str, mut fail: FailData, hit: &Hit, now: f64) -> FailData {
+    /// `_mergeFailure(mlfid, fail, failRegex)`. `None` when the result is a
+    /// nofail line that is not reported (not `check_all_regex`): the cache
+    /// then takes the data without a copy.
+    fn merge_failure(
+        &mut self,
+        mlfid: &str,
+        mut fail: FailData,
+        hit: &Hit,
+        now: f64,
+    ) -> Option<FailData> {
         let cached = self.mlfid_cache.take(mlfid, now);
         let mut users: Option<usize> = None;
         let mut nf = 0u8;
@@ -1324,7 +1340,8 @@ impl Filter {
         } else if nf & 2 == 0 {
             let u = fail.get("user").map(str::to_string);
             users = fail.update_users(u.as_deref());
-            self.mlfid_cache.set(mlfid, fail.clone(), now);
+            // a place in the cache's order now; the data is stored at the end
+            self.mlfid_cache.set(mlfid, FailData::default(), now);
             in_cache = true;
         }
         let pending = std::mem::take(&mut fail.mlfpending);
@@ -1345,10 +1362,16 @@ impl Filter {
             m.extend(hit.matched.iter().map(joined));
             fail.nofail_matches = Some(m);
         }
+        if fail.nofail() && !self.check_all_regex {
+            if in_cache {
+                self.mlfid_cache.store_owned(mlfid, fail);
+            }
+            return None;
+        }
         if in_cache {
             self.mlfid_cache.store(mlfid, &fail);
         }
-        fail
+        Some(fail)
     }
 }
 
