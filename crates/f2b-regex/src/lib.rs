@@ -472,6 +472,8 @@ impl App<'_> {
         f.check_all_regex = self.o.check_all && self.o.out.is_none();
         f.ignore_pending = self.o.out.is_some();
         f.keep_pref_groups = self.o.verbose > 0;
+        // the date-less line text is only shown by -D (debuggex)
+        f.keep_stripped = self.o.debuggex;
         if !self.o.raw && (usedns == "yes" || usedns == "warn") {
             f.set_resolver(Some(Box::new(resolve)));
         }
@@ -873,7 +875,12 @@ impl App<'_> {
             }
         }
         // upstream returns the line itself (its "timeextracted" list holds whole lines)
-        let mut stripped = line.to_string();
+        // only -D (debuggex) shows it
+        let mut stripped = if self.o.debuggex {
+            line.to_string()
+        } else {
+            String::new()
+        };
         let processed = res.stripped;
         if max_lines > 1 {
             let mut pre_lines = Vec::new();
