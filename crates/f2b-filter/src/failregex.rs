@@ -4,6 +4,7 @@
 //! lines go back to the unmatched ones) and the group dictionary with `alt_*`
 //! merging.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::pyre::{Caps, Overflow, PyRegex};
@@ -63,15 +64,16 @@ pub struct FRegex {
     skip: Vec<usize>,
 }
 
-/// A successful search.
+/// A successful search over the lines `'o` (borrowed for a one-line buffer:
+/// most searches, and their lines need no copy).
 #[derive(Debug, Clone)]
-pub struct Hit {
+pub struct Hit<'o> {
     /// Group spans in the searched buffer.
     pub caps: Caps,
     /// Lines of the buffer covered by the match (without `<SKIPLINES>` lines).
-    pub matched: Vec<TupleLine>,
+    pub matched: Cow<'o, [TupleLine]>,
     /// The other lines.
-    pub unmatched: Vec<TupleLine>,
+    pub unmatched: Cow<'o, [TupleLine]>,
 }
 
 impl FRegex {
@@ -166,18 +168,18 @@ impl FRegex {
     }
 
     /// `search(buf, orgLines)`.
-    pub fn search(&self, buf: &str, org: &[TupleLine]) -> Result<Option<Hit>, Overflow> {
+    pub fn search<'o>(&self, buf: &str, org: &'o [TupleLine]) -> Result<Option<Hit<'o>>, Overflow> {
         self.search_hinted(buf, org, false)
     }
 
     /// [`FRegex::search`], with `likely` when a match is likely (see
     /// [`PyRegex::search_known`]).
-    pub fn search_hinted(
+    pub fn search_hinted<'o>(
         &self,
         buf: &str,
-        org: &[TupleLine],
+        org: &'o [TupleLine],
         likely: bool,
-    ) -> Result<Option<Hit>, Overflow> {
+    ) -> Result<Option<Hit<'o>>, Overflow> {
         let found = if likely {
             self.re.search_known(buf, None)?
         } else {
@@ -206,12 +208,12 @@ impl FRegex {
     }
 
     /// The [`Hit`] of a match `caps` of this regex in `buf`.
-    pub fn hit(&self, caps: Caps, buf: &str, org: &[TupleLine]) -> Hit {
+    pub fn hit<'o>(&self, caps: Caps, buf: &str, org: &'o [TupleLine]) -> Hit<'o> {
         if org.len() <= 1 {
             return Hit {
                 caps,
-                matched: org.to_vec(),
-                unmatched: Vec::new(),
+                matched: Cow::Borrowed(org),
+                unmatched: Cow::Borrowed(&[]),
             };
         }
         let (s, e) = (caps.start(), caps.end());
@@ -245,8 +247,8 @@ impl FRegex {
         unmatched.extend_from_slice(&org[lc2..]);
         Hit {
             caps,
-            matched,
-            unmatched,
+            matched: Cow::Owned(matched),
+            unmatched: Cow::Owned(unmatched),
         }
     }
 

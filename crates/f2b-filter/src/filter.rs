@@ -945,7 +945,7 @@ impl Filter {
         let (buf, org): (&str, &[TupleLine]) = match fail_hit {
             Some(h) if self.max_lines > 1 => {
                 owned = tuple_lines_buf(&h.matched);
-                (&owned, &h.matched)
+                (&owned, &h.matched[..])
             }
             _ => (buf, org),
         };
@@ -958,7 +958,7 @@ impl Filter {
                 res.ignored_by.push(i);
                 if !self.check_all_regex || self.max_lines > 1 {
                     if let Some(h) = fail_hit {
-                        self.line_buffer = h.unmatched.clone();
+                        self.line_buffer = h.unmatched.to_vec();
                         self.lb_org = false;
                     }
                 }
@@ -1171,7 +1171,7 @@ impl Filter {
                 continue;
             }
             if !self.check_all_regex || self.max_lines > 1 {
-                self.line_buffer = hit.unmatched.clone();
+                self.line_buffer = hit.unmatched.to_vec();
                 self.lb_org = false;
                 full = false;
                 cur = None;
