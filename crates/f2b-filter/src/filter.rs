@@ -268,7 +268,8 @@ impl FilterBuilder {
             ignore.push(re(r, multiline)?);
         }
         // one linear-time pass tells which failregexes can match at all
-        let (fail_set, fail_set_ascii) = if fail.len() > 2 {
+        // (a candidate set is a bit mask of at most 128 patterns)
+        let (fail_set, fail_set_ascii) = if fail.len() > 2 && fail.len() <= Cands::MAX {
             let pats: Option<Vec<&str>> = fail.iter().map(FRegex::superset_pattern).collect();
             let set = pats.as_ref().map(|p| LazySet {
                 pats: p.iter().map(|s| s.to_string()).collect(),
@@ -362,6 +363,23 @@ impl LazySet {
                     .ok()
             })
             .as_ref()
+    }
+}
+
+/// Which failregexes are candidates for a buffer: a bit per pattern (the
+/// candidate test runs only for filters of at most [`Cands::MAX`] of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cands(u128);
+
+impl Cands {
+    const MAX: usize = 128;
+
+    fn set(&mut self, i: usize) {
+        self.0 |= 1 << i;
+    }
+
+    fn has(self, i: usize) -> bool {
+        self.0 & (1 << i) != 0
     }
 }
 
@@ -551,7 +569,7 @@ pub struct Prematch {
     pref: Option<(PrefSearched, Option<Groups>)>,
     /// The failregex buffer when it is the prefregex content (else the line).
     content: Option<String>,
-    cand: Option<Vec<bool>>,
+    cand: Option<Cands>,
     /// (failregex, search result, groups when it matched), in search order.
     fail: Vec<(usize, Searched, Option<Groups>)>,
 }
@@ -562,12 +580,14 @@ impl Matcher {
     /// ([`FirstByte`]), else one pass of the `RegexSet`. Either way exact:
     /// a first-byte test alone lets through lines on which captures
     /// searches then fail (it was slower).
-    fn candidates(&self, buf: &str) -> Vec<bool> {
-        let mut v = vec![false; self.fail.len()];
+    fn candidates(&self, buf: &str) -> Cands {
+        let mut v = Cands(0);
         if let (Some(fb), true) = (&self.first_byte, buf.is_ascii()) {
             let b = buf.as_bytes();
             for i in fb.candidates(b.first().copied()) {
-                v[i] = self.fail[i].ascii_superset_match(b).unwrap_or(true);
+                if self.fail[i].ascii_superset_match(b).unwrap_or(true) {
+                    v.set(i);
+                }
             }
             return v;
         }
@@ -576,13 +596,13 @@ impl Matcher {
             &self.fail_set,
         ) {
             (Some(a), _) if buf.is_ascii() => {
-                a.matches(buf.as_bytes()).iter().for_each(|i| v[i] = true)
+                a.matches(buf.as_bytes()).iter().for_each(|i| v.set(i))
             }
             (_, Some(s)) => match s.get() {
-                Some(set) => set.matches(buf).iter().for_each(|i| v[i] = true),
-                None => v.iter_mut().for_each(|x| *x = true),
+                Some(set) => set.matches(buf).iter().for_each(|i| v.set(i)),
+                None => (0..self.fail.len()).for_each(|i| v.set(i)),
             },
-            _ => v.iter_mut().for_each(|x| *x = true),
+            _ => (0..self.fail.len()).for_each(|i| v.set(i)),
         }
         v
     }
@@ -619,7 +639,7 @@ impl Matcher {
         let buf = pm.content.as_deref().unwrap_or(&full);
         let cand = self.fail_set.as_ref().map(|_| self.candidates(buf));
         for (i, f) in self.fail.iter().enumerate() {
-            if cand.as_ref().is_some_and(|c| !c[i]) {
+            if cand.is_some_and(|c| !c.has(i)) {
                 continue;
             }
             // a candidate of the set is likely to match
@@ -1098,11 +1118,11 @@ impl Filter {
             }
         }
 
-        let mut cand: Option<Vec<bool>> = None;
+        let mut cand: Option<Cands> = None;
         for idx in 0..self.m.fail.len() {
             // most failregexes are no candidate: skip them before anything else
             // (the candidates stay valid while the buffer does)
-            if (full || cur.is_some()) && cand.as_ref().is_some_and(|c| !c[idx]) {
+            if (full || cur.is_some()) && cand.is_some_and(|c| !c.has(idx)) {
                 continue;
             }
             if !full && cur.is_none() {
@@ -1126,7 +1146,7 @@ impl Filter {
                         .and_then(|p| p.cand.take())
                         .unwrap_or_else(|| m.candidates(b))
                 });
-                if !c[idx] {
+                if !c.has(idx) {
                     continue;
                 }
             }
@@ -1417,6 +1437,6 @@ mod tests {
         for l in lines {
             assert_eq!(with.candidates(l), without.candidates(l), "{l:?}");
         }
-        assert!(with.candidates("Invalid user bob from 10.0.0.2\n")[1]);
+        assert!(with.candidates("Invalid user bob from 10.0.0.2\n").has(1));
     }
 }
