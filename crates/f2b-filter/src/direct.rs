@@ -24,6 +24,10 @@ const VISITED_BITS: usize = 4 << 20;
 
 type Spans = Vec<Option<(usize, usize)>>;
 
+/// Automata kept per pattern for pruned forms: each is a copy of the
+/// pattern's NFA, and up to 2^7 masks could occur (sshd's rule needs 2).
+const MAX_VARIANTS: usize = 8;
+
 /// The backtracker of one pattern (built on first use, shared by clones) and
 /// this clone's search state.
 pub(crate) struct Direct {
@@ -113,11 +117,15 @@ impl Prune {
         mask
     }
 
-    /// The backtracker of the pattern with the leaves of `mask` disabled.
+    /// The backtracker of the pattern with the leaves of `mask` disabled
+    /// (`None` past [`MAX_VARIANTS`] of them: the usual path then).
     fn variant(&self, mask: u32) -> Option<BoundedBacktracker> {
         let mut v = self.variants.lock().ok()?;
         if let Some((_, bt)) = v.iter().find(|(m, _)| *m == mask) {
             return Some(bt.clone());
+        }
+        if v.len() >= MAX_VARIANTS {
+            return None;
         }
         let at: Vec<usize> = (0..self.leaves.len())
             .filter(|i| mask & (1 << i) != 0)
@@ -231,6 +239,31 @@ mod tests {
                     .is_some_and(|c| c.prune.is_some());
             assert_eq!(pruned, p.starts_with("^F (?:"), "{p}");
         }
+        // more pruned forms than kept: the rest take the usual path, same spans
+        let p = r"^x(?:(?P<a>\d*1)|(?P<b>\d*2)|(?P<c>\d*3)|(?P<d>\d*4)|(?P<e>\d*5)|(?P<f>\d*6)|(?P<g>\d*7)|(?P<h>\d*8))";
+        let re = crate::pyre::ascii_regex(p).unwrap();
+        let d = Direct::default();
+        for n in 1u32..256 {
+            let h: String = std::iter::once('x')
+                .chain(
+                    (0..8)
+                        .filter(|b| n & (1 << b) != 0)
+                        .map(|b| char::from(b'1' + b as u8)),
+                )
+                .collect();
+            let b = h.as_bytes();
+            let mut locs = re.capture_locations();
+            let want = re
+                .captures_read_at(&mut locs, b, 0)
+                .map(|_| (0..locs.len()).map(|i| locs.get(i)).collect::<Spans>());
+            let got = d.spans(&re, b, b.len()).unwrap_or(Some(Vec::new()));
+            if got != Some(Vec::new()) {
+                assert_eq!(got, want, "{h}");
+            }
+        }
+        let c = d.bt.get().and_then(|c| c.as_ref()).unwrap();
+        let kept = c.prune.as_ref().unwrap().variants.lock().unwrap().len();
+        assert_eq!(kept, MAX_VARIANTS);
         // a pattern that may match later in the line is left to the usual path
         let re = crate::pyre::ascii_regex(r"a(?P<x>b)").unwrap();
         assert_eq!(Direct::default().spans(&re, b"xab", 3), None);
