@@ -216,7 +216,7 @@ impl Configurator {
         self.jail_options_with(jail, ignore_wrong, None)
     }
 
-    /// Converts the jail just read (the last of `self.jails`) for `read_convert`, so
+    /// Converts the jail just read (the last of `self.jails`) for `read_convert_to`, so
     /// that its readers can be freed at once; what upstream would log while converting
     /// is kept apart, to be logged after everything was read.
     fn convert_last(&mut self, p: &mut Pipeline<'_>) {
@@ -347,20 +347,10 @@ impl Configurator {
         result.map(|_| stream)
     }
 
-    /// `getOptions` + `convertToProtocol` in one go.
-    pub fn read_convert(
-        &mut self,
-        jail: Option<&str>,
-        update_main: &[(String, Value)],
-        ignore_wrong: bool,
-        allow_no_files: bool,
-    ) -> Result<(bool, Vec<Value>), Error> {
-        self.read_convert_to(jail, update_main, ignore_wrong, allow_no_files, None)
-    }
-
-    /// [`Configurator::read_convert`]; with a `sink`, the stream is handed to it in
-    /// parts as jails are converted (and the returned stream is empty), so that it
-    /// need not be kept whole. On an error, the parts given so far are void.
+    /// `getOptions` + `convertToProtocol` in one go; with a `sink`, the stream is
+    /// handed to it in parts as jails are converted (and the returned stream is
+    /// empty), so that it need not be kept whole. On an error, the parts given so
+    /// far are void.
     pub fn read_convert_to(
         &mut self,
         jail: Option<&str>,
@@ -426,7 +416,7 @@ impl Configurator {
     }
 }
 
-/// State of [`Configurator::read_convert`] while it reads and converts jail by jail.
+/// State of [`Configurator::read_convert_to`] while it reads and converts jail by jail.
 struct Pipeline<'a> {
     allow_no_files: bool,
     /// Where finished parts of the stream go, if anywhere.

@@ -121,11 +121,6 @@ impl FRegex {
         })
     }
 
-    /// The `regex`-crate pattern it runs as (the Python one translated).
-    pub fn rust_pattern(&self) -> &str {
-        self.re.rust_pattern()
-    }
-
     /// True when the regex (or its superset pre-check) has an automaton for
     /// ASCII text ([`FRegex::ascii_superset_match`] answers).
     pub(crate) fn has_ascii(&self) -> bool {
