@@ -269,22 +269,21 @@ impl FilterBuilder {
         }
         // one linear-time pass tells which failregexes can match at all
         // (a candidate set is a bit mask of at most 128 patterns)
-        let (fail_set, fail_set_ascii) = if fail.len() > 2 && fail.len() <= Cands::MAX {
-            let pats: Option<Vec<&str>> = fail.iter().map(FRegex::superset_pattern).collect();
-            let set = pats.as_ref().map(|p| LazySet {
-                pats: p.iter().map(|s| s.to_string()).collect(),
-                cell: std::sync::OnceLock::new(),
-            });
-            let ascii = pats.as_ref().map(|p| LazyAsciiSet {
-                pats: p.iter().map(|s| s.to_string()).collect(),
-                cell: std::sync::OnceLock::new(),
-            });
-            (set, ascii)
+        let fail_set = if fail.len() > 2 && fail.len() <= Cands::MAX {
+            let pats: Option<Vec<String>> = fail
+                .iter()
+                .map(|f| f.superset_pattern().map(str::to_string))
+                .collect();
+            pats.map(|pats| LazySets {
+                pats,
+                unicode: std::sync::OnceLock::new(),
+                ascii: std::sync::OnceLock::new(),
+            })
         } else {
-            (None, None)
+            None
         };
         // every pattern needs its ASCII automaton to be asked on its own
-        let first_byte = match &fail_set_ascii {
+        let first_byte = match &fail_set {
             Some(s) if fail.iter().all(FRegex::has_ascii) => {
                 let pats: Vec<&str> = s.pats.iter().map(String::as_str).collect();
                 FirstByte::new(&pats)
@@ -308,7 +307,6 @@ impl FilterBuilder {
             m: Arc::new(Matcher {
                 pref,
                 fail_set,
-                fail_set_ascii,
                 first_byte,
                 fail,
                 ignore,
@@ -345,18 +343,34 @@ fn current_year() -> i32 {
     chrono::Local::now().year()
 }
 
-/// The Unicode `RegexSet`, built on the first non-ASCII buffer.
+/// The `RegexSet`s of the failregexes' supersets, each built on first use:
+/// the Unicode one for a non-ASCII buffer, the ASCII one when [`FirstByte`]
+/// does not answer.
 #[derive(Clone)]
-struct LazySet {
+struct LazySets {
     pats: Vec<String>,
-    cell: std::sync::OnceLock<Option<regex::RegexSet>>,
+    unicode: std::sync::OnceLock<Option<regex::RegexSet>>,
+    ascii: std::sync::OnceLock<Option<regex::bytes::RegexSet>>,
 }
 
-impl LazySet {
-    fn get(&self) -> Option<&regex::RegexSet> {
-        self.cell
+impl LazySets {
+    fn unicode(&self) -> Option<&regex::RegexSet> {
+        self.unicode
             .get_or_init(|| {
                 regex::RegexSetBuilder::new(&self.pats)
+                    .size_limit(64 << 20)
+                    .dfa_size_limit(4 << 20)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    fn ascii(&self) -> Option<&regex::bytes::RegexSet> {
+        self.ascii
+            .get_or_init(|| {
+                regex::bytes::RegexSetBuilder::new(&self.pats)
+                    .unicode(false)
                     .size_limit(64 << 20)
                     .dfa_size_limit(4 << 20)
                     .build()
@@ -380,28 +394,6 @@ impl Cands {
 
     fn has(self, i: usize) -> bool {
         self.0 & (1 << i) != 0
-    }
-}
-
-/// The ASCII `RegexSet`, built on first use (unless [`FirstByte`] answers).
-#[derive(Clone)]
-struct LazyAsciiSet {
-    pats: Vec<String>,
-    cell: std::sync::OnceLock<Option<regex::bytes::RegexSet>>,
-}
-
-impl LazyAsciiSet {
-    fn get(&self) -> Option<&regex::bytes::RegexSet> {
-        self.cell
-            .get_or_init(|| {
-                regex::bytes::RegexSetBuilder::new(&self.pats)
-                    .unicode(false)
-                    .size_limit(64 << 20)
-                    .dfa_size_limit(4 << 20)
-                    .build()
-                    .ok()
-            })
-            .as_ref()
     }
 }
 
@@ -490,8 +482,7 @@ impl MlfidCache {
 #[derive(Clone)]
 pub struct Matcher {
     pref: Option<FRegex>,
-    fail_set: Option<LazySet>,
-    fail_set_ascii: Option<LazyAsciiSet>,
+    fail_set: Option<LazySets>,
     /// Asks the few failregexes a buffer's first byte allows instead of the set.
     first_byte: Option<FirstByte>,
     fail: Vec<FRegex>,
@@ -591,18 +582,16 @@ impl Matcher {
             }
             return v;
         }
-        match (
-            self.fail_set_ascii.as_ref().and_then(LazyAsciiSet::get),
-            &self.fail_set,
-        ) {
-            (Some(a), _) if buf.is_ascii() => {
-                a.matches(buf.as_bytes()).iter().for_each(|i| v.set(i))
-            }
-            (_, Some(s)) => match s.get() {
+        let Some(sets) = &self.fail_set else {
+            (0..self.fail.len()).for_each(|i| v.set(i));
+            return v;
+        };
+        match sets.ascii().filter(|_| buf.is_ascii()) {
+            Some(a) => a.matches(buf.as_bytes()).iter().for_each(|i| v.set(i)),
+            None => match sets.unicode() {
                 Some(set) => set.matches(buf).iter().for_each(|i| v.set(i)),
                 None => (0..self.fail.len()).for_each(|i| v.set(i)),
             },
-            _ => (0..self.fail.len()).for_each(|i| v.set(i)),
         }
         v
     }
